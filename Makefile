@@ -1,0 +1,61 @@
+# lvsd build, test and benchmark entry points. `make test` is what CI runs: it installs what
+# the suites need on a fresh Debian machine (idempotent) and then runs every suite.
+GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+GOBIN   := $(shell $(GO) env GOPATH)/bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+export PATH := $(dir $(GO)):$(GOBIN):$(PATH)
+
+# Debian packages the suites use: qemu + Debian's stock kernel for the IPVS suites (this
+# machine's own kernel has no IPVS), keepalived as the VRRP interop peer, ipvsadm as the
+# reference for formats and benchmarks, iptables and iproute2 for namespace labs.
+APT_PKGS := qemu-system-x86 linux-image-amd64 busybox-static keepalived ipvsadm iptables \
+            iproute2 curl kmod tcpdump procps psmisc
+
+.PHONY: all build deps test test-unit test-root test-vm bench bench-go lint fuzz clean
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/lvsd ./cmd/lvsd
+
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing" $$missing; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq >/dev/null && \
+	  apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	@$(GO) mod download
+
+# Everything: unit tests, namespace tests (root) and the in-VM IPVS suites.
+test: deps build test-root test-vm
+
+# Needs neither root nor a VM: -short makes kernel-facing tests skip.
+test-unit:
+	$(GO) test -short -count=1 ./...
+
+# Unit tests plus the network-namespace suites on the host kernel (needs root).
+test-root: build
+	$(GO) test -count=1 -p 2 -timeout 20m ./...
+
+# IPVS suites inside a qemu VM running Debian's stock kernel (needs root and `make deps`).
+test-vm: build
+	$(GO) run ./internal/vmtest/cmd/vmtest -suite all
+
+bench: build bench-go
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	staticcheck ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./internal/config
+
+clean:
+	rm -rf bin
