@@ -1,0 +1,361 @@
+// Package config reads lvsd's HCL configuration (keepalived's keyword names) and turns it
+// into a validated, typed Config. Decoding and validation are pure: the only side effects are
+// reading the files and, for the router_id default, os.Hostname.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Pos is where something was written in the configuration.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Defaults, as keepalived's where keepalived has the keyword.
+const (
+	DefaultControlSocket     = "/run/lvsd/lvsd.sock"
+	DefaultReconcileInterval = 5 * time.Second
+	DefaultPriority          = 100
+	DefaultAdvertInt         = time.Second
+	DefaultGARPMasterDelay   = 5 * time.Second
+	DefaultGARPMasterRepeat  = 5
+	DefaultLBAlgo            = "wlc"
+	DefaultDelayLoop         = 60 * time.Second
+	DefaultQuorum            = 1
+	DefaultWeight            = 1
+	DefaultConnectTimeout    = 5 * time.Second
+	DefaultRetry             = 1 // tcp_check, http_get, ssl_get; misc_check: 0
+	DefaultDelayBeforeRetry  = time.Second
+	DefaultHTTPDelayRetry    = 3 * time.Second // http_get and ssl_get
+	MaxAuthPass              = 8               // bytes carried by a VRRPv2 advert
+)
+
+// Config is the whole validated configuration.
+type Config struct {
+	Global         Global
+	VRRPInstances  []VRRPInstance
+	VirtualServers []VirtualServer
+	Localnodes     []Localnode
+	SyncDaemon     *SyncDaemon // nil when absent
+	// Warnings are things keepalived accepts but that are dubious (Warning set on each).
+	Warnings Diagnostics
+	// Files are the files read, in merge order.
+	Files []string
+}
+
+// Global is the `global` block.
+type Global struct {
+	RouterID          string // default: os.Hostname()
+	ControlSocket     string // default DefaultControlSocket
+	KeepIPVSOnStop    bool
+	ReconcileInterval time.Duration // default 5s: how often the IPVS reconciler repairs drift
+	Pos               Pos           // zero when the block is absent
+}
+
+// State is a VRRP instance's configured initial state.
+type State uint8
+
+const (
+	StateBackup State = iota // default
+	StateMaster
+)
+
+func (s State) String() string {
+	if s == StateMaster {
+		return "MASTER"
+	}
+	return "BACKUP"
+}
+
+// AuthType is the VRRPv2 authentication type.
+type AuthType uint8
+
+const (
+	AuthNone AuthType = iota
+	AuthPass          // simple text password, RFC 2338 type 1
+)
+
+func (a AuthType) String() string {
+	if a == AuthPass {
+		return "PASS"
+	}
+	return "none"
+}
+
+// VIP is one virtual_ipaddress entry: "ADDR[/LEN] [dev DEV] [label LABEL]".
+type VIP struct {
+	Prefix netip.Prefix // address with its prefix length (default /32, /128); not masked
+	Dev    string       // default: the instance's interface
+	Label  string       // optional, e.g. "eth0:0"
+}
+
+func (v VIP) String() string {
+	s := v.Prefix.String() + " dev " + v.Dev
+	if v.Label != "" {
+		s += " label " + v.Label
+	}
+	return s
+}
+
+// VRRPInstance is a `vrrp_instance "NAME"` block.
+type VRRPInstance struct {
+	Name             string
+	InitialState     State
+	Interface        string
+	VRID             uint8
+	Priority         uint8         // 1-255, default 100; 255 = address owner
+	AdvertInt        time.Duration // whole seconds 1-255 (VRRPv2), default 1s
+	Preempt          bool          // default true
+	PreemptDelay     time.Duration // 0-1000s
+	AuthType         AuthType
+	AuthPass         string // at most 8 bytes (longer values are truncated with a warning)
+	VIPs             []VIP
+	UnicastSrcIP     netip.Addr   // invalid (zero) for multicast
+	UnicastPeers     []netip.Addr // empty for multicast
+	TrackInterfaces  []string
+	GARPMasterDelay  time.Duration // default 5s; 0 = no second burst
+	GARPMasterRepeat int           // default 5
+	// Notify hooks: raw command strings (already checked with script.Split), "" when unset.
+	NotifyMaster, NotifyBackup, NotifyFault, NotifyStop, Notify string
+	Pos                                                         Pos
+}
+
+// Protocol is a virtual service's L4 protocol.
+type Protocol uint8
+
+const (
+	ProtoTCP Protocol = iota // default
+	ProtoUDP
+	ProtoSCTP
+)
+
+func (p Protocol) String() string {
+	switch p {
+	case ProtoUDP:
+		return "UDP"
+	case ProtoSCTP:
+		return "SCTP"
+	}
+	return "TCP"
+}
+
+// LBKind is the LVS forwarding method.
+type LBKind uint8
+
+const (
+	LBNAT LBKind = iota // default (masquerading)
+	LBDR                // direct routing (gatewaying)
+	LBTUN               // IP-in-IP tunnelling
+)
+
+func (k LBKind) String() string {
+	switch k {
+	case LBDR:
+		return "DR"
+	case LBTUN:
+		return "TUN"
+	}
+	return "NAT"
+}
+
+// Schedulers are the lb_algo values the kernel's IPVS knows.
+var Schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh", "fo", "ovf"}
+
+// VirtualServer is a `virtual_server "ADDR:PORT"` or `virtual_server "fwmark:N"` block.
+type VirtualServer struct {
+	Name     string         // the label exactly as written
+	Addr     netip.AddrPort // zero for a fwmark service
+	FWMark   uint32         // 0 unless a fwmark service
+	IPv6     bool           // address family (for fwmark: ip_family, else the real servers')
+	Protocol Protocol
+	LBAlgo   string // one of Schedulers, default "wlc"
+	// Scheduler flags: sh_fallback/mh_fallback (IP_VS_SVC_F_SCHED1) and sh_port/mh_port
+	// (IP_VS_SVC_F_SCHED2); only allowed with lb_algo sh or mh.
+	SchedFallback, SchedPort bool
+	OPS                      bool // one-packet scheduling, UDP only
+	LBKind                   LBKind
+	PersistenceTimeout       time.Duration // 0 = no persistence
+	PersistenceGranularity   net.IPMask    // 4 bytes (IPv4) or 16 bytes (IPv6); default all ones
+	DelayLoop                time.Duration // default 60s
+	SorryServer              *netip.AddrPort
+	Quorum                   int // default 1
+	Hysteresis               int
+	Alpha                    bool // real servers start DOWN until a check passes
+	InhibitOnFailure         bool // default for the real servers
+	Virtualhost              string
+	RealServers              []RealServer
+	Pos                      Pos
+}
+
+// IsFWMark reports whether the service is selected by firewall mark.
+func (vs *VirtualServer) IsFWMark() bool { return vs.FWMark != 0 }
+
+// RealServer is a `real_server "ADDR[:PORT]"` block.
+type RealServer struct {
+	Addr             netip.AddrPort // port defaults to the virtual server's
+	Weight           int            // 0-65535, default 1
+	InhibitOnFailure bool           // inherits the virtual server's
+	NotifyUp         string         // raw command, "" when unset
+	NotifyDown       string
+	UpperThreshold   uint32 // uthreshold: max connections, 0 = unlimited
+	LowerThreshold   uint32 // lthreshold
+	Checks           []Check
+	Pos              Pos
+}
+
+// CheckKind is the type of a health check.
+type CheckKind uint8
+
+const (
+	CheckTCP  CheckKind = iota // tcp_check
+	CheckHTTP                  // http_get
+	CheckSSL                   // ssl_get
+	CheckMisc                  // misc_check
+)
+
+func (k CheckKind) String() string {
+	switch k {
+	case CheckHTTP:
+		return "http_get"
+	case CheckSSL:
+		return "ssl_get"
+	case CheckMisc:
+		return "misc_check"
+	}
+	return "tcp_check"
+}
+
+// Check is one health checker of a real server, with every default resolved
+// (checker, then real server, then virtual server, then keepalived's default).
+type Check struct {
+	Kind             CheckKind
+	ConnectIP        netip.Addr // default: the real server's address
+	ConnectPort      uint16     // default: the real server's port
+	BindTo           netip.Addr // zero = kernel's choice
+	ConnectTimeout   time.Duration
+	Retry            int
+	DelayBeforeRetry time.Duration
+	Warmup           time.Duration // random delay before the first check, up to this; 0 = none
+	DelayLoop        time.Duration
+	// http_get / ssl_get
+	URLs        []URL
+	Virtualhost string // Host header, "" = connect address
+	EnableSNI   bool   // ssl_get
+	// misc_check
+	MiscPath    string   // raw command
+	MiscArgv    []string // MiscPath split by script.Split
+	MiscTimeout time.Duration
+	MiscDynamic bool
+	Pos         Pos
+}
+
+// URL is one `url { }` of an http_get or ssl_get check.
+type URL struct {
+	Path        string
+	StatusCodes []StatusRange // default [{200 299}]
+	Digest      string        // lowercase md5 hex of the body, "" = not checked
+	Virtualhost string        // overrides the check's
+}
+
+// StatusRange is an inclusive range of HTTP status codes.
+type StatusRange struct{ Min, Max int }
+
+// Match reports whether code is in any of the ranges.
+func Match(ranges []StatusRange, code int) bool {
+	for _, r := range ranges {
+		if code >= r.Min && code <= r.Max {
+			return true
+		}
+	}
+	return false
+}
+
+// LocalnodeMode is how a two-box cluster avoids looping packets.
+type LocalnodeMode uint8
+
+const (
+	ModeFWMark     LocalnodeMode = iota // mark client packets unless from the peer director's MAC
+	ModeBypass                          // on BACKUP, redirect VIP traffic to the local service
+	ModeBackupOnly                      // net.ipv4.vs.backup_only while BACKUP
+)
+
+func (m LocalnodeMode) String() string {
+	switch m {
+	case ModeBypass:
+		return "bypass"
+	case ModeBackupOnly:
+		return "backup_only"
+	}
+	return "fwmark"
+}
+
+// Localnode is a `localnode "NAME"` block.
+type Localnode struct {
+	Name         string
+	VRRPInstance string
+	Mode         LocalnodeMode
+	VIP          netip.Addr // invalid (zero) when not given (backup_only)
+	Port         uint16     // 0 = every port
+	Protocol     Protocol
+	PeerMAC      net.HardwareAddr // fwmark mode
+	FWMark       uint32           // fwmark mode
+	Pos          Pos
+}
+
+// SyncDaemon is the `lvs_sync_daemon` block.
+type SyncDaemon struct {
+	Interface    string
+	VRRPInstance string
+	SyncID       uint8 // default: the instance's virtual_router_id
+	Pos          Pos
+}
+
+// Instance returns the named VRRP instance, or nil.
+func (c *Config) Instance(name string) *VRRPInstance {
+	for i := range c.VRRPInstances {
+		if c.VRRPInstances[i].Name == name {
+			return &c.VRRPInstances[i]
+		}
+	}
+	return nil
+}
+
+// Summary is a one-line description such as "2 vrrp instances, 3 virtual servers, 7 real servers".
+func (c *Config) Summary() string {
+	rs := 0
+	for _, vs := range c.VirtualServers {
+		rs += len(vs.RealServers)
+	}
+	parts := []string{
+		plural(len(c.VRRPInstances), "vrrp instance", "vrrp instances"),
+		plural(len(c.VirtualServers), "virtual server", "virtual servers"),
+		plural(rs, "real server", "real servers"),
+	}
+	if n := len(c.Localnodes); n > 0 {
+		parts = append(parts, plural(n, "localnode", "localnodes"))
+	}
+	if c.SyncDaemon != nil {
+		parts = append(parts, "sync daemon")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
