@@ -1,0 +1,92 @@
+package vrrp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// netlinkAddresses is the Linux Addresses: VIPs are added and removed over rtnetlink.
+type netlinkAddresses struct{}
+
+var _ Addresses = netlinkAddresses{}
+
+// NewAddresses returns the netlink implementation of Addresses. It works in the network
+// namespace of the calling thread at the time of each call.
+func NewAddresses() Addresses { return netlinkAddresses{} }
+
+func vipAddr(vip VIP) (*netlink.Addr, error) {
+	if !vip.Prefix.IsValid() {
+		return nil, fmt.Errorf("invalid prefix %v", vip.Prefix)
+	}
+	a := vip.Prefix.Addr().Unmap()
+	bits := vip.Prefix.Bits()
+	ipn := &net.IPNet{IP: net.IP(a.AsSlice()), Mask: net.CIDRMask(bits, a.BitLen())}
+	// Like keepalived: a VIP is a global-scope address; the label (eth0:0) must begin with
+	// the device name, the kernel refuses it otherwise.
+	return &netlink.Addr{IPNet: ipn, Label: vip.Label, Scope: int(netlink.SCOPE_UNIVERSE)}, nil
+}
+
+// Add puts vip on its device; an address already present is success.
+func (netlinkAddresses) Add(vip VIP) error {
+	addr, err := vipAddr(vip)
+	if err != nil {
+		return fmt.Errorf("add VIP on %s: %w", vip.Dev, err)
+	}
+	link, err := netlink.LinkByName(vip.Dev)
+	if err != nil {
+		return fmt.Errorf("add VIP %s on %s: %w", vip.Prefix, vip.Dev, err)
+	}
+	if err := netlink.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add VIP %s on %s: %w", vip.Prefix, vip.Dev, err)
+	}
+	return nil
+}
+
+// Remove takes vip off its device; an absent address (or an absent device, which holds
+// no address) is success.
+func (netlinkAddresses) Remove(vip VIP) error {
+	addr, err := vipAddr(vip)
+	if err != nil {
+		return fmt.Errorf("remove VIP on %s: %w", vip.Dev, err)
+	}
+	link, err := netlink.LinkByName(vip.Dev)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return fmt.Errorf("remove VIP %s from %s: %w", vip.Prefix, vip.Dev, err)
+	}
+	if err := netlink.AddrDel(link, addr); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+		return fmt.Errorf("remove VIP %s from %s: %w", vip.Prefix, vip.Dev, err)
+	}
+	return nil
+}
+
+// PrimaryIPv4 returns ifname's primary IPv4 address: the first global-scope address that
+// is not a secondary (IFA_F_SECONDARY). VRRPv2 adverts carry it as their source and the
+// election tie-break compares it.
+func PrimaryIPv4(ifname string) (netip.Addr, error) {
+	link, err := netlink.LinkByName(ifname)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("primary IPv4 of %s: %w", ifname, err)
+	}
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_V4)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("primary IPv4 of %s: %w", ifname, err)
+	}
+	for _, a := range addrs {
+		if a.Flags&unix.IFA_F_SECONDARY != 0 || a.Scope != int(netlink.SCOPE_UNIVERSE) {
+			continue
+		}
+		if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok {
+			return ip, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("primary IPv4 of %s: the interface has no IPv4 address", ifname)
+}
