@@ -1,0 +1,50 @@
+package vmtest
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":       "plain",
+		"-test.v":     "-test.v",
+		"":            "''",
+		"a b":         "'a b'",
+		"it's":        `'it'\''s'`,
+		"^Test(A|B)$": "'^Test(A|B)$'",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestStage2Script(t *testing.T) {
+	s := stage2Script(Spec{Binary: "/work/main/bin/vmtest/e2e.test", Args: []string{"-test.run", "^TestDR$"},
+		Env: []string{"FOO=a b"}, Dir: "/work/main/internal/vmtest/e2e", Modules: []string{"ip_vs"}})
+	for _, want := range []string{
+		"export FOO='a b'\n",
+		"modprobe -a ip_vs ",
+		"cd /work/main/internal/vmtest/e2e || exit 125\n",
+		"{ /work/main/bin/vmtest/e2e.test -test.run '^TestDR$'; echo $? > /run/vmtest/exitcode.tmp; }",
+		"mv /run/vmtest/exitcode.tmp /run/vmtest/exitcode\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("stage 2 script lacks %q:\n%s", want, s)
+		}
+	}
+	s = stage2Script(Spec{Script: "echo hi"})
+	if !strings.Contains(s, "{ /bin/sh /run/vmtest/payload.sh;") || !strings.Contains(s, "modprobe -a ip_vs ip_vs_rr") {
+		t.Errorf("script payload / default modules missing:\n%s", s)
+	}
+}
+
+func TestInitScriptInsertsModulesInOrder(t *testing.T) {
+	s := initScript([]string{"a.ko", "b.ko"})
+	ia, ib := strings.Index(s, "insmod /modules/a.ko"), strings.Index(s, "insmod /modules/b.ko")
+	im := strings.Index(s, "mount -t 9p")
+	if ia < 0 || ib < ia || im < ib {
+		t.Errorf("modules not inserted in order before the 9p mount:\n%s", s)
+	}
+}
