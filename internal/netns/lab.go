@@ -217,14 +217,19 @@ func (h *Host) IP(args ...string) (string, error) {
 	return IP(append([]string{"-n", h.NS}, args...)...)
 }
 
-// AddDummy adds an up dummy link named name in the host's namespace (e.g. for
-// track_interface tests).
-func (h *Host) AddDummy(name string) error {
-	if _, err := h.IP("link", "add", name, "type", "dummy"); err != nil {
+// AddVethPair adds a veth pair name/peer inside the host's namespace, both ends up (this
+// kernel has no dummy links; a pair works as an extra interface, e.g. for
+// track_interface tests: taking peer down takes name's carrier down).
+func (h *Host) AddVethPair(name, peer string) error {
+	if _, err := h.IP("link", "add", name, "type", "veth", "peer", "name", peer); err != nil {
 		return err
 	}
-	_, err := h.IP("link", "set", name, "up")
-	return err
+	for _, n := range []string{name, peer} {
+		if _, err := h.IP("link", "set", n, "up"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetLink sets link dev in the host's namespace up or down.
