@@ -1,0 +1,112 @@
+package lvs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/moby/ipvs"
+	"github.com/vishvananda/netlink"
+)
+
+// ErrNoIPVS is wrapped by CheckAvailable and OpenIPVS when the kernel has no IPVS.
+var ErrNoIPVS = errors.New("IPVS is not available in this kernel")
+
+// CheckAvailable verifies that the kernel answers for the "IPVS" generic netlink family.
+// moby/ipvs does not: without the family it sends its requests to family 0 and reports
+// success while doing nothing (moby/ipvs issue 27). If the family is missing it tries
+// `modprobe ip_vs` once, as keepalived does, and looks again.
+func CheckAvailable() error {
+	if _, err := netlink.GenlFamilyGet("IPVS"); err == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = exec.CommandContext(ctx, "modprobe", "-q", "ip_vs").Run() // best effort; the re-check decides
+	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
+		return fmt.Errorf("%w (generic netlink family IPVS not found: %v): load it with `modprobe ip_vs` or use a kernel with CONFIG_IP_VS", ErrNoIPVS, err)
+	}
+	return nil
+}
+
+// IPVS is the real Kernel over moby/ipvs, in the network namespace of the calling thread
+// at OpenIPVS. A netlink handle is not safe for concurrent use: calls are serialized.
+type IPVS struct {
+	mu sync.Mutex
+	h  *ipvs.Handle
+}
+
+var _ Kernel = (*IPVS)(nil)
+
+// OpenIPVS checks that IPVS is available and opens a handle.
+func OpenIPVS() (*IPVS, error) {
+	if err := CheckAvailable(); err != nil {
+		return nil, err
+	}
+	h, err := ipvs.New("")
+	if err != nil {
+		return nil, fmt.Errorf("open IPVS netlink handle: %w", err)
+	}
+	return &IPVS{h: h}, nil
+}
+
+// Close releases the netlink socket.
+func (k *IPVS) Close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.h != nil {
+		k.h.Close()
+		k.h = nil
+	}
+}
+
+// Services reads every service and its destinations, with counters.
+func (k *IPVS) Services() (Table, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.h == nil {
+		return nil, errors.New("IPVS handle closed")
+	}
+	svcs, err := k.h.GetServices()
+	if err != nil {
+		return nil, fmt.Errorf("list IPVS services: %w", err)
+	}
+	out := make(Table, 0, len(svcs))
+	for _, s := range svcs {
+		ds, err := k.h.GetDestinations(s)
+		if err != nil {
+			svc := FromIPVS(s, nil)
+			return nil, fmt.Errorf("list real servers of %s: %w", svc.Key, err)
+		}
+		out = append(out, FromIPVS(s, ds))
+	}
+	return out, nil
+}
+
+// Apply performs one operation.
+func (k *IPVS) Apply(op Op) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.h == nil {
+		return errors.New("IPVS handle closed")
+	}
+	s := ToIPVS(op.Service)
+	switch op.Kind {
+	case AddService:
+		return k.h.NewService(s)
+	case EditService:
+		return k.h.UpdateService(s)
+	case DelService:
+		return k.h.DelService(s)
+	case AddDest:
+		return k.h.NewDestination(s, ToIPVSDest(op.Dest))
+	case EditDest:
+		return k.h.UpdateDestination(s, ToIPVSDest(op.Dest))
+	case DelDest:
+		return k.h.DelDestination(s, ToIPVSDest(op.Dest))
+	}
+	return fmt.Errorf("unknown op kind %d", op.Kind)
+}

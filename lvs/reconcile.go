@@ -1,0 +1,234 @@
+package lvs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Kernel is the IPVS table: read it whole, apply one operation.
+type Kernel interface {
+	// Services returns every virtual service with its destinations and counters.
+	Services() (Table, error)
+	// Apply performs one operation.
+	Apply(op Op) error
+}
+
+// Result tells what a Reconcile did.
+type Result struct {
+	Ops    []Op // every operation attempted, in order
+	Failed int  // how many of them failed (their errors are joined in Reconcile's error)
+}
+
+// Reconciler converges the kernel's IPVS table to desired tables. It only touches services
+// it owns: those of the tables it was given. A service removed from the desired table is
+// deleted; anything else in IPVS is left alone. It is safe for concurrent use.
+type Reconciler struct {
+	kernel Kernel
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	owned map[Key]bool
+}
+
+// NewReconciler returns a Reconciler over k. A nil logger discards.
+func NewReconciler(k Kernel, log *slog.Logger) *Reconciler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Reconciler{kernel: k, log: log, owned: make(map[Key]bool)}
+}
+
+// Owned returns the keys of the services the reconciler currently owns.
+func (r *Reconciler) Owned() []Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Key, 0, len(r.owned))
+	for k := range r.owned {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Reconcile reads the kernel, computes the minimal operations that make the owned part of
+// it equal to desired and applies them. It goes on after a failed operation (other
+// services still converge) and returns the failures joined.
+func (r *Reconciler) Reconcile(ctx context.Context, desired Table) (Result, error) {
+	if err := desired.Validate(); err != nil {
+		return Result{}, fmt.Errorf("desired IPVS table: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	current, err := r.kernel.Services()
+	if err != nil {
+		return Result{}, fmt.Errorf("read IPVS table: %w", err)
+	}
+	ops := DiffOwned(desired, current, r.owned)
+	// Own every desired key before applying, so that a partly failed add is still
+	// removed once it leaves the desired table.
+	for i := range desired {
+		r.owned[desired[i].Key.normalize()] = true
+	}
+	res, failed, err := r.apply(ctx, ops)
+	// Disown what is deleted or no longer desired and no longer in the kernel.
+	want := make(map[Key]bool, len(desired))
+	for i := range desired {
+		want[desired[i].Key.normalize()] = true
+	}
+	inKernel := make(map[Key]bool, len(current))
+	for i := range current {
+		inKernel[current[i].Key.normalize()] = true
+	}
+	for k := range r.owned {
+		if !want[k] && !inKernel[k] {
+			delete(r.owned, k)
+		}
+	}
+	for i, op := range res.Ops {
+		if op.Kind == DelService && !failed[i] && !want[op.Service.Key.normalize()] {
+			delete(r.owned, op.Service.Key.normalize())
+		}
+	}
+	return res, err
+}
+
+// apply runs ops in order, skipping the destination ops of a service whose add failed. It
+// also returns which ops failed.
+func (r *Reconciler) apply(ctx context.Context, ops []Op) (Result, []bool, error) {
+	res := Result{Ops: ops}
+	failed := make([]bool, len(ops))
+	var errs []error
+	var failedAdd *Service
+	for i, op := range ops {
+		if i&255 == 0 {
+			if err := ctx.Err(); err != nil {
+				errs = append(errs, fmt.Errorf("IPVS reconcile interrupted after %d of %d ops: %w", i, len(ops), err))
+				res.Ops = ops[:i]
+				break
+			}
+		}
+		if failedAdd != nil && op.Service == failedAdd && op.Kind == AddDest {
+			res.Failed++
+			failed[i] = true
+			continue
+		}
+		if err := r.kernel.Apply(op); err != nil {
+			res.Failed++
+			failed[i] = true
+			if op.Kind == AddService {
+				failedAdd = op.Service
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", op, err))
+			if len(errs) >= 20 {
+				errs = append(errs, errors.New("further errors not shown"))
+				res.Ops = ops[:i+1]
+				break
+			}
+		}
+	}
+	return res, failed, errors.Join(errs...)
+}
+
+// RemoveOwned deletes the services the reconciler owns from the kernel (on stop, unless
+// keep_ipvs_on_stop). Services it does not own are left alone.
+func (r *Reconciler) RemoveOwned(ctx context.Context) (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	current, err := r.kernel.Services()
+	if err != nil {
+		return Result{}, fmt.Errorf("read IPVS table: %w", err)
+	}
+	ops := DiffOwned(nil, current, r.owned)
+	res, failed, err := r.apply(ctx, ops)
+	for i, op := range res.Ops {
+		if !failed[i] {
+			delete(r.owned, op.Service.Key.normalize())
+			r.log.Info("IPVS service removed on stop", "op", op.String())
+		}
+	}
+	if err == nil {
+		clear(r.owned)
+	}
+	return res, err
+}
+
+// DefaultInterval is how often Run repairs drift when no interval is given.
+const DefaultInterval = 5 * time.Second
+
+// Run reconciles on every table received from updates and every interval (DefaultInterval
+// if 0), so that drift (someone ran ipvsadm -C) is repaired. It returns when ctx ends or
+// updates is closed. Nothing is reconciled before the first table arrives. Errors are
+// logged and retried at the next tick.
+func (r *Reconciler) Run(ctx context.Context, updates <-chan Table, interval time.Duration) error {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var desired Table
+	have := false
+	for {
+		cause := ""
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case t, ok := <-updates:
+			if !ok {
+				return nil
+			}
+			// Coalesce a burst of updates: only the latest matters.
+			for drained := false; !drained; {
+				select {
+				case t2, ok2 := <-updates:
+					if !ok2 {
+						drained = true
+						updates = nil
+						break
+					}
+					t = t2
+				default:
+					drained = true
+				}
+			}
+			desired, have, cause = t, true, "desired table changed"
+		case <-tick.C:
+			if !have {
+				continue
+			}
+			cause = "periodic check"
+		}
+		start := time.Now()
+		res, err := r.Reconcile(ctx, desired)
+		r.logResult(cause, res, time.Since(start))
+		if err != nil {
+			r.log.Error("IPVS reconcile failed", "cause", cause, "failed_ops", res.Failed, "err", err)
+		}
+		if updates == nil {
+			// The channel was closed while draining: one final reconcile is done.
+			return nil
+		}
+	}
+}
+
+func (r *Reconciler) logResult(cause string, res Result, took time.Duration) {
+	if len(res.Ops) == 0 {
+		r.log.Debug("IPVS in sync", "cause", cause, "took", took)
+		return
+	}
+	msg := "IPVS table applied"
+	if cause == "periodic check" {
+		msg = "IPVS drift repaired"
+	}
+	const maxLogged = 50
+	for i, op := range res.Ops {
+		if i == maxLogged {
+			r.log.Info(msg, "cause", cause, "op", fmt.Sprintf("... and %d more", len(res.Ops)-maxLogged))
+			break
+		}
+		r.log.Info(msg, "cause", cause, "op", op.String())
+	}
+	r.log.Info("IPVS reconcile done", "cause", cause, "ops", len(res.Ops), "failed", res.Failed, "took", took)
+}
