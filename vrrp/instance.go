@@ -1,0 +1,522 @@
+package vrrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultGARPRepeat is the number of gratuitous ARPs per VIP per burst when
+// InstanceConfig.GARPRepeat is 0 (keepalived's garp_master_repeat default).
+const DefaultGARPRepeat = 5
+
+// addrMismatchWarnEvery rate-limits the warning about adverts whose address list differs.
+const addrMismatchWarnEvery = time.Minute
+
+// InstanceConfig is one vrrp_instance, already validated by the config layer; NewInstance
+// checks it again so that a bad value never reaches the wire.
+type InstanceConfig struct {
+	Name      string
+	Interface string
+	VRID      uint8 // 1-255
+	Priority  uint8 // 1-255; 255 = address owner
+	AdvertInt time.Duration
+	// Preempt false is keepalived's nopreempt.
+	Preempt      bool
+	PreemptDelay time.Duration
+	AuthType     uint8 // AuthNone or AuthPass
+	AuthPass     string
+	VIPs         []VIP
+	// PrimaryIP is our source address (unicast_src_ip, or the interface's primary IPv4):
+	// it breaks priority ties and identifies our own looped-back adverts.
+	PrimaryIP netip.Addr
+	// UnicastPeers: when set, adverts go to each peer instead of 224.0.0.18, and only
+	// adverts from these sources are accepted.
+	UnicastPeers []netip.Addr
+	// InitialState StateMaster: see MachineConfig.InitialState. StateInit means BACKUP.
+	InitialState State
+	// GARPRepeat is the number of gratuitous ARPs per VIP per burst; 0 means
+	// DefaultGARPRepeat. GARPDelay is garp_master_delay: 0 means no second burst.
+	GARPRepeat      int
+	GARPDelay       time.Duration
+	TrackInterfaces []string
+}
+
+// Deps are the effects an Instance drives. Conn, Addresses and Announcer are required.
+type Deps struct {
+	// Conn is owned by the Instance once passed: Run closes it on return (closing is what
+	// unblocks the receive goroutine), so give each Instance its own Conn and Run once.
+	Conn      Conn
+	Addresses Addresses
+	Announcer Announcer
+	// Notifier may be nil. It is called from a goroutine owned by Run, in transition
+	// order, never from the protocol loop, so a slow hook cannot delay adverts. Run
+	// returns only after the Notifier returned from its last call.
+	Notifier Notifier
+	// Links may be nil (no link watching): then the interface is assumed up.
+	Links <-chan LinkEvent
+	Clock Clock        // nil: RealClock
+	Log   *slog.Logger // nil: slog.Default()
+}
+
+// Instance runs one VRRP virtual router: it feeds the Machine with received adverts, timer
+// expiries and link events, and executes its actions.
+type Instance struct {
+	cfg     InstanceConfig
+	deps    Deps
+	log     *slog.Logger
+	m       *Machine
+	checks  receiveChecks
+	advert  Advert // template: everything but the priority
+	dsts    []netip.Addr
+	buf     []byte
+	repeat  int
+	running atomic.Bool
+
+	mu sync.Mutex
+	st Status
+
+	lastMismatchWarn time.Time
+
+	// Counters of handled inputs: tests compare them with what they fed in to know when
+	// the loop has settled.
+	handledPackets atomic.Int64
+	handledTimers  atomic.Int64
+	handledLinks   atomic.Int64
+	notifyPending  atomic.Int64
+}
+
+// NewInstance validates cfg and deps and returns an Instance ready to Run.
+func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
+	if err := validate(&cfg); err != nil {
+		return nil, fmt.Errorf("vrrp instance %q: %w", cfg.Name, err)
+	}
+	if deps.Conn == nil || deps.Addresses == nil || deps.Announcer == nil {
+		return nil, fmt.Errorf("vrrp instance %q: Conn, Addresses and Announcer are required", cfg.Name)
+	}
+	if deps.Clock == nil {
+		deps.Clock = RealClock{}
+	}
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	i := &Instance{
+		cfg:    cfg,
+		deps:   deps,
+		log:    deps.Log.With("instance", cfg.Name),
+		repeat: cfg.GARPRepeat,
+		st:     newStatus(cfg),
+	}
+	if i.repeat == 0 {
+		i.repeat = DefaultGARPRepeat
+	}
+	i.m = NewMachine(MachineConfig{
+		Priority:     cfg.Priority,
+		AdvertInt:    cfg.AdvertInt,
+		Preempt:      cfg.Preempt,
+		PreemptDelay: cfg.PreemptDelay,
+		PrimaryIP:    cfg.PrimaryIP,
+		InitialState: cfg.InitialState,
+		GARPDelay:    cfg.GARPDelay,
+		Interface:    cfg.Interface,
+		Track:        cfg.TrackInterfaces,
+	})
+	i.advert = Advert{VRID: cfg.VRID, AuthType: cfg.AuthType, AdvertInt: uint8(cfg.AdvertInt / time.Second)}
+	if cfg.AuthType == AuthPass {
+		i.advert.AuthData = AuthPassData(cfg.AuthPass)
+	}
+	for _, v := range cfg.VIPs {
+		i.advert.Addrs = append(i.advert.Addrs, v.Prefix.Addr())
+	}
+	sorted := slices.Clone(i.advert.Addrs)
+	slices.SortFunc(sorted, netip.Addr.Compare)
+	i.checks = receiveChecks{
+		vrid:      cfg.VRID,
+		owner:     cfg.Priority == PriorityOwner,
+		authType:  cfg.AuthType,
+		authData:  i.advert.AuthData,
+		advertInt: i.advert.AdvertInt,
+		addrs:     sorted,
+		peers:     cfg.UnicastPeers,
+		self:      cfg.PrimaryIP,
+	}
+	i.dsts = []netip.Addr{MulticastGroup}
+	if len(cfg.UnicastPeers) > 0 {
+		i.dsts = cfg.UnicastPeers
+	}
+	return i, nil
+}
+
+func validate(cfg *InstanceConfig) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if cfg.Name == "" {
+		bad("empty name")
+	}
+	if cfg.Interface == "" {
+		bad("empty interface")
+	}
+	if cfg.VRID == 0 {
+		bad("virtual_router_id 0: must be 1-255")
+	}
+	if cfg.Priority == 0 {
+		bad("priority 0: must be 1-255")
+	}
+	if cfg.AdvertInt < time.Second || cfg.AdvertInt > 255*time.Second || cfg.AdvertInt%time.Second != 0 {
+		bad("advert_int %v: VRRPv2 needs whole seconds 1-255", cfg.AdvertInt)
+	}
+	if cfg.PreemptDelay < 0 {
+		bad("negative preempt_delay %v", cfg.PreemptDelay)
+	}
+	switch cfg.AuthType {
+	case AuthNone:
+	case AuthPass:
+		if len(cfg.AuthPass) > AuthDataLen {
+			bad("auth_pass longer than %d bytes", AuthDataLen)
+		}
+	default:
+		bad("auth_type %d: only none (0) and PASS (1) are supported", cfg.AuthType)
+	}
+	if len(cfg.VIPs) > MaxAddrs {
+		bad("%d virtual addresses, VRRPv2 carries at most %d", len(cfg.VIPs), MaxAddrs)
+	}
+	seen := map[netip.Addr]bool{}
+	for _, v := range cfg.VIPs {
+		switch {
+		case !v.Prefix.IsValid() || !v.Prefix.Addr().Is4():
+			bad("virtual address %v: not an IPv4 prefix", v.Prefix)
+		case seen[v.Prefix.Addr()]:
+			bad("virtual address %v listed twice", v.Prefix.Addr())
+		}
+		seen[v.Prefix.Addr()] = true
+	}
+	if !cfg.PrimaryIP.Is4() {
+		bad("primary IP %v: need our IPv4 source address", cfg.PrimaryIP)
+	}
+	for _, p := range cfg.UnicastPeers {
+		if !p.Is4() {
+			bad("unicast peer %v: not an IPv4 address", p)
+		}
+	}
+	switch cfg.InitialState {
+	case StateInit:
+		cfg.InitialState = StateBackup
+	case StateBackup, StateMaster:
+	default:
+		bad("initial state %v: must be MASTER or BACKUP", cfg.InitialState)
+	}
+	if cfg.GARPRepeat < 0 {
+		bad("negative garp_master_repeat %d", cfg.GARPRepeat)
+	}
+	if cfg.GARPDelay < 0 {
+		bad("negative garp_master_delay %v", cfg.GARPDelay)
+	}
+	return errors.Join(errs...)
+}
+
+// Status is a concurrency-safe snapshot.
+func (i *Instance) Status() Status {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.st.clone()
+}
+
+func (i *Instance) count(f func(*Status)) {
+	i.mu.Lock()
+	f(&i.st)
+	i.mu.Unlock()
+}
+
+// Run runs the protocol until ctx ends, then stops gracefully: a MASTER sends a priority-0
+// advert, every VIP is removed, and the Notifier is told StateInit (that is notify_stop:
+// StateInit is never notified otherwise). Run closes the Conn, waits for its receive and
+// notify goroutines, and returns nil. It may be called once.
+func (i *Instance) Run(ctx context.Context) error {
+	if !i.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("vrrp instance %q: Run called twice", i.cfg.Name)
+	}
+	clock := i.deps.Clock
+	notify := newNotifyQueue(i.cfg.Name, i.deps.Notifier, &i.notifyPending)
+	notifyDone := make(chan struct{})
+	go func() { defer close(notifyDone); notify.run() }()
+
+	stop := make(chan struct{})
+	rx := make(chan Packet, 64)
+	recvDone := make(chan struct{})
+	go func() { defer close(recvDone); i.receive(rx, stop) }()
+
+	timer := clock.NewTimer(time.Hour)
+	timer.Stop()
+	i.log.Info("VRRP instance starting", "interface", i.cfg.Interface, "vrid", i.cfg.VRID,
+		"priority", i.cfg.Priority, "advert_int", i.cfg.AdvertInt, "initial_state", i.cfg.InitialState)
+	i.apply(i.m.Start(clock.Now()), notify)
+	i.arm(timer)
+
+	links := i.deps.Links
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case p := <-rx:
+			i.handlePacket(p, notify)
+			i.arm(timer)
+			i.handledPackets.Add(1)
+		case <-timer.C():
+			i.apply(i.m.Tick(clock.Now()), notify)
+			i.arm(timer)
+			i.handledTimers.Add(1)
+		case ev, ok := <-links:
+			if !ok {
+				links = nil // the watcher stopped: keep the last known link states
+				continue
+			}
+			i.log.Debug("link state", "link", ev.Name, "up", ev.Up)
+			i.apply(i.m.Link(clock.Now(), ev.Name, ev.Up), notify)
+			i.arm(timer)
+			i.handledLinks.Add(1)
+		}
+	}
+
+	timer.Stop()
+	i.apply(i.m.Shutdown(clock.Now()), notify)
+	close(stop)
+	if err := i.deps.Conn.Close(); err != nil {
+		i.log.Warn("close VRRP socket", "err", err)
+	}
+	<-recvDone
+	notify.close()
+	<-notifyDone
+	i.log.Info("VRRP instance stopped")
+	return nil
+}
+
+// receive owns the blocking Conn.Recv loop; it ends when stop is closed (Run closes the
+// Conn right after, which unblocks Recv).
+func (i *Instance) receive(rx chan<- Packet, stop <-chan struct{}) {
+	var fails int
+	for {
+		p, err := i.deps.Conn.Recv()
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if err != nil {
+			fails++
+			i.count(func(s *Status) { s.Errors[errRecv]++ })
+			if fails == 1 || fails%100 == 0 {
+				i.log.Warn("receive VRRP packet", "err", err, "failures", fails)
+			}
+			// Back off so a broken socket does not spin; real time on purpose: this is
+			// not protocol timing.
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		fails = 0
+		select {
+		case rx <- p:
+		case <-stop:
+			return
+		}
+	}
+}
+
+// arm sets the one timer to the machine's earliest deadline.
+func (i *Instance) arm(t Timer) {
+	d, ok := i.m.NextDeadline()
+	if !ok {
+		t.Stop()
+		return
+	}
+	t.Reset(max(d.Sub(i.deps.Clock.Now()), 0))
+}
+
+func (i *Instance) handlePacket(p Packet, notify *notifyQueue) {
+	r := i.checks.check(p)
+	if r.Drop != DropNone {
+		i.count(func(s *Status) { s.Drops[r.Drop.String()]++ })
+		// Debug only: a flood of bad packets must not flood the log; the counters show it.
+		i.log.Debug("VRRP packet dropped", "reason", r.Drop, "src", p.Src, "err", r.Err)
+		return
+	}
+	i.count(func(s *Status) {
+		s.AdvertsReceived++
+		if r.AddrMismatch {
+			s.AddrMismatches++
+		}
+	})
+	if r.AddrMismatch {
+		now := i.deps.Clock.Now()
+		if i.lastMismatchWarn.IsZero() || now.Sub(i.lastMismatchWarn) >= addrMismatchWarnEvery {
+			i.lastMismatchWarn = now
+			i.log.Warn("VRRP advert address list differs from ours: accepted, check both configs",
+				"src", p.Src, "theirs", r.Advert.Addrs, "ours", i.advert.Addrs)
+		}
+	}
+	i.apply(i.m.Advert(i.deps.Clock.Now(), p.Src, r.Advert.Priority), notify)
+}
+
+// apply executes the machine's actions in order. Failures are logged and counted, never
+// fatal: the protocol must keep running.
+func (i *Instance) apply(acts []Action, notify *notifyQueue) {
+	for _, a := range acts {
+		switch a := a.(type) {
+		case SendAdvert:
+			i.sendAdvert(a.Priority)
+		case AddVIPs:
+			for _, v := range i.cfg.VIPs {
+				if err := i.deps.Addresses.Add(i.vip(v)); err != nil {
+					i.count(func(s *Status) { s.Errors[errAddVIP]++ })
+					i.log.Error("add VIP", "vip", v.Prefix, "dev", i.vip(v).Dev, "err", err)
+				}
+			}
+		case RemoveVIPs:
+			for _, v := range i.cfg.VIPs {
+				if err := i.deps.Addresses.Remove(i.vip(v)); err != nil {
+					i.count(func(s *Status) { s.Errors[errRemoveVIP]++ })
+					i.log.Error("remove VIP", "vip", v.Prefix, "dev", i.vip(v).Dev, "err", err)
+				}
+			}
+		case SendGARP:
+			i.sendGARP()
+		case Transition:
+			now := i.deps.Clock.Now()
+			i.count(func(s *Status) {
+				s.State = a.To
+				s.Transitions++
+				s.LastTransition = TransitionRecord{At: now, From: a.From, To: a.To, Reason: a.Reason}
+				s.MasterIP = ""
+				if ip := i.m.MasterIP(); ip.IsValid() {
+					s.MasterIP = ip.String()
+				}
+			})
+			i.log.Info("VRRP state change", "from", a.From, "to", a.To, "reason", a.Reason)
+			notify.push(a.To, i.cfg.Priority)
+		}
+	}
+	// The master may change without a transition (a backup hears a new master).
+	i.count(func(s *Status) {
+		ip := i.m.MasterIP()
+		if ip.IsValid() {
+			s.MasterIP = ip.String()
+		} else {
+			s.MasterIP = ""
+		}
+	})
+}
+
+// vip fills in the instance's interface for a VIP without its own dev.
+func (i *Instance) vip(v VIP) VIP {
+	if v.Dev == "" {
+		v.Dev = i.cfg.Interface
+	}
+	return v
+}
+
+func (i *Instance) sendAdvert(prio uint8) {
+	adv := i.advert
+	adv.Priority = prio
+	b, err := adv.AppendTo(i.buf[:0])
+	if err != nil { // validated in NewInstance: cannot happen
+		i.log.Error("encode VRRP advert", "err", err)
+		return
+	}
+	i.buf = b
+	for _, dst := range i.dsts {
+		if err := i.deps.Conn.Send(b, dst); err != nil {
+			i.count(func(s *Status) { s.Errors[errSend]++ })
+			i.log.Warn("send VRRP advert", "dst", dst, "priority", prio, "err", err)
+			continue
+		}
+		i.count(func(s *Status) { s.AdvertsSent++ })
+	}
+}
+
+func (i *Instance) sendGARP() {
+	for _, v := range i.cfg.VIPs {
+		v = i.vip(v)
+		for n := 0; n < i.repeat; n++ {
+			if err := i.deps.Announcer.GratuitousARP(v.Dev, v.Prefix.Addr()); err != nil {
+				i.count(func(s *Status) { s.Errors[errGARP]++ })
+				i.log.Warn("gratuitous ARP", "vip", v.Prefix.Addr(), "dev", v.Dev, "err", err)
+				break // the rest of this burst would fail the same way
+			}
+		}
+	}
+}
+
+// notifyQueue delivers transitions to the Notifier in order from its own goroutine.
+type notifyQueue struct {
+	name    string
+	n       Notifier
+	pending *atomic.Int64
+	mu      sync.Mutex
+	q       []notification
+	closed  bool
+	wake    chan struct{}
+}
+
+type notification struct {
+	state State
+	prio  uint8
+}
+
+func newNotifyQueue(name string, n Notifier, pending *atomic.Int64) *notifyQueue {
+	return &notifyQueue{name: name, n: n, pending: pending, wake: make(chan struct{}, 1)}
+}
+
+func (q *notifyQueue) push(s State, prio uint8) {
+	if q.n == nil {
+		return
+	}
+	q.pending.Add(1)
+	q.mu.Lock()
+	q.q = append(q.q, notification{s, prio})
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *notifyQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *notifyQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *notifyQueue) run() {
+	for {
+		q.mu.Lock()
+		batch, closed := q.q, q.closed
+		q.q = nil
+		q.mu.Unlock()
+		for _, n := range batch {
+			q.n.Notify(q.name, n.state, n.prio)
+			q.pending.Add(-1)
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		if closed {
+			return
+		}
+		<-q.wake
+	}
+}

@@ -1,0 +1,384 @@
+package vrrp
+
+import (
+	"net/netip"
+	"time"
+)
+
+// This file is the pure RFC 3768 (section 6.4) state machine: events in, actions out, time
+// passed in as `now`. It performs no I/O and starts no goroutine; the runner (instance.go)
+// turns its actions into packets, netlink calls and notifications, and arms one timer at
+// NextDeadline.
+
+// Reason is the cause of a state transition; every transition carries one and the runner
+// logs it.
+type Reason int
+
+const (
+	ReasonNone           Reason = iota
+	ReasonStartup               // Initialize -> Backup
+	ReasonOwner                 // priority 255: the address owner is master at once
+	ReasonMasterDown            // Master_Down_Timer fired: no advert from a master
+	ReasonPriorityZero          // the master resigned (priority-0 advert), we took over after Skew_Time
+	ReasonPreempt               // we outrank the current master and preempt it
+	ReasonHigherPriority        // a master with a higher priority (or equal and higher IP) exists
+	ReasonInterfaceDown         // our interface went down
+	ReasonTrackDown             // a track_interface went down
+	ReasonInterfaceUp           // every watched interface is up again
+	ReasonShutdown              // we are stopping
+)
+
+var reasonNames = [...]string{
+	ReasonNone:           "none",
+	ReasonStartup:        "startup",
+	ReasonOwner:          "address owner (priority 255)",
+	ReasonMasterDown:     "master down timer expired",
+	ReasonPriorityZero:   "master resigned (priority 0 advert)",
+	ReasonPreempt:        "preempting lower priority master",
+	ReasonHigherPriority: "higher priority master seen",
+	ReasonInterfaceDown:  "interface down",
+	ReasonTrackDown:      "tracked interface down",
+	ReasonInterfaceUp:    "interfaces up",
+	ReasonShutdown:       "shutdown",
+}
+
+func (r Reason) String() string {
+	if r >= 0 && int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Action is one effect the machine asks for. The runner executes actions in order.
+type Action interface{ action() }
+
+// SendAdvert: send one advertisement with this priority (0 = we resign).
+type SendAdvert struct{ Priority uint8 }
+
+// AddVIPs: add every virtual address.
+type AddVIPs struct{}
+
+// RemoveVIPs: remove every virtual address.
+type RemoveVIPs struct{}
+
+// SendGARP: one burst of gratuitous ARPs (GARPRepeat per VIP). The machine asks for one
+// burst on becoming master, another GARPDelay later, and one when it answers a lower
+// priority master (split brain).
+type SendGARP struct{}
+
+// Transition: the state changed; the runner logs it and tells the Notifier.
+type Transition struct {
+	From, To State
+	Reason   Reason
+}
+
+func (SendAdvert) action() {}
+func (AddVIPs) action()    {}
+func (RemoveVIPs) action() {}
+func (SendGARP) action()   {}
+func (Transition) action() {}
+
+// MachineConfig is what the state machine needs of an instance's configuration.
+type MachineConfig struct {
+	Priority     uint8         // 1-255; 255 = address owner
+	AdvertInt    time.Duration // Advertisement_Interval
+	Preempt      bool          // false = keepalived's nopreempt
+	PreemptDelay time.Duration // wait this long after first seeing a lower priority master
+	PrimaryIP    netip.Addr    // our address, for the equal-priority tie-break
+	// InitialState MASTER (keepalived's `state MASTER`) of a non-owner starts as BACKUP with
+	// a short Master_Down_Timer (Advertisement_Interval + Skew_Time) instead of the full
+	// one, as keepalived 2.x does: the router becomes master quickly unless it hears a
+	// better master first, and it never grabs the addresses without listening.
+	InitialState State
+	GARPDelay    time.Duration // second GARP burst this long after becoming master; 0 = none
+	Interface    string        // down => FAULT (ReasonInterfaceDown)
+	Track        []string      // any down => FAULT (ReasonTrackDown)
+}
+
+// Machine is the VRRP state machine of one virtual router. Not safe for concurrent use:
+// the runner owns it.
+type Machine struct {
+	cfg   MachineConfig
+	state State
+
+	// Deadlines; the zero time means not armed.
+	masterDown time.Time // Backup: Master_Down_Timer
+	adver      time.Time // Master: Adver_Timer
+	preemptAt  time.Time // Backup: preempt_delay running
+	garpAt     time.Time // Master: delayed GARP burst
+
+	downReason   Reason // pending takeover's reason when masterDown fires
+	masterIP     netip.Addr
+	masterPrio   uint8
+	linksDown    map[string]bool
+	started      bool
+	stopped      bool
+	lastReason   Reason
+	lastChangeAt time.Time
+}
+
+// NewMachine returns a machine in StateInit; Start begins the protocol.
+func NewMachine(cfg MachineConfig) *Machine {
+	return &Machine{cfg: cfg, state: StateInit, linksDown: map[string]bool{}}
+}
+
+// State is the current state.
+func (m *Machine) State() State { return m.state }
+
+// MasterIP is the address of the current master: ours when we are master, the last
+// accepted advert's source when backup, invalid otherwise.
+func (m *Machine) MasterIP() netip.Addr {
+	switch m.state {
+	case StateMaster:
+		return m.cfg.PrimaryIP
+	case StateBackup:
+		return m.masterIP
+	}
+	return netip.Addr{}
+}
+
+// SkewTime is (256 - Priority)/256 seconds (RFC 3768 section 6.1).
+func (m *Machine) SkewTime() time.Duration {
+	return time.Duration(256-int(m.cfg.Priority)) * time.Second / 256
+}
+
+// MasterDownInterval is 3 x Advertisement_Interval + Skew_Time.
+func (m *Machine) MasterDownInterval() time.Duration {
+	return 3*m.cfg.AdvertInt + m.SkewTime()
+}
+
+// NextDeadline is the earliest armed timer; ok is false when none is.
+func (m *Machine) NextDeadline() (t time.Time, ok bool) {
+	for _, d := range []time.Time{m.masterDown, m.adver, m.preemptAt, m.garpAt} {
+		if !d.IsZero() && (!ok || d.Before(t)) {
+			t, ok = d, true
+		}
+	}
+	return t, ok
+}
+
+func (m *Machine) clearTimers() {
+	m.masterDown, m.adver, m.preemptAt, m.garpAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	m.downReason = ReasonNone
+}
+
+func (m *Machine) linksUp() bool { return len(m.linksDown) == 0 }
+
+// faultReason is why the links put us in FAULT.
+func (m *Machine) faultReason() Reason {
+	if m.linksDown[m.cfg.Interface] {
+		return ReasonInterfaceDown
+	}
+	return ReasonTrackDown
+}
+
+func (m *Machine) transition(now time.Time, to State, r Reason, acts []Action) []Action {
+	from := m.state
+	m.state = to
+	m.lastReason, m.lastChangeAt = r, now
+	return append(acts, Transition{From: from, To: to, Reason: r})
+}
+
+// becomeMaster: RFC 6.4.1/6.4.2 "transition to Master": advert, addresses, ARP.
+func (m *Machine) becomeMaster(now time.Time, r Reason, acts []Action) []Action {
+	m.clearTimers()
+	acts = append(acts, SendAdvert{Priority: m.cfg.Priority}, AddVIPs{}, SendGARP{})
+	m.adver = now.Add(m.cfg.AdvertInt)
+	if m.cfg.GARPDelay > 0 {
+		m.garpAt = now.Add(m.cfg.GARPDelay)
+	}
+	m.masterIP = m.cfg.PrimaryIP
+	m.masterPrio = m.cfg.Priority
+	return m.transition(now, StateMaster, r, acts)
+}
+
+// becomeBackup arms Master_Down_Timer with d.
+func (m *Machine) becomeBackup(now time.Time, d time.Duration, r Reason, acts []Action) []Action {
+	m.clearTimers()
+	m.masterDown = now.Add(d)
+	m.downReason = ReasonMasterDown
+	m.masterIP = netip.Addr{}
+	m.masterPrio = 0
+	return m.transition(now, StateBackup, r, acts)
+}
+
+// enterFromInit is what Initialize does on Startup (RFC 6.4.1), also used when FAULT ends.
+func (m *Machine) enterFromInit(now time.Time, r Reason, acts []Action) []Action {
+	if m.cfg.Priority == PriorityOwner {
+		if r == ReasonStartup {
+			r = ReasonOwner
+		}
+		return m.becomeMaster(now, r, acts)
+	}
+	d := m.MasterDownInterval()
+	if m.cfg.InitialState == StateMaster && r == ReasonStartup {
+		d = m.cfg.AdvertInt + m.SkewTime()
+	}
+	// Remove addresses a previous run (crash) may have left: a backup must not hold them.
+	acts = append(acts, RemoveVIPs{})
+	return m.becomeBackup(now, d, r, acts)
+}
+
+// Start is the Startup event.
+func (m *Machine) Start(now time.Time) []Action {
+	if m.started || m.stopped {
+		return nil
+	}
+	m.started = true
+	if !m.linksUp() {
+		return m.transition(now, StateFault, m.faultReason(), []Action{RemoveVIPs{}})
+	}
+	return m.enterFromInit(now, ReasonStartup, nil)
+}
+
+// Tick fires every deadline that is due at now.
+func (m *Machine) Tick(now time.Time) []Action {
+	if !m.started || m.stopped {
+		return nil
+	}
+	var acts []Action
+	due := func(t time.Time) bool { return !t.IsZero() && !now.Before(t) }
+	switch m.state {
+	case StateBackup:
+		if due(m.masterDown) {
+			return m.becomeMaster(now, m.downReason, acts)
+		}
+		if due(m.preemptAt) {
+			return m.becomeMaster(now, ReasonPreempt, acts)
+		}
+	case StateMaster:
+		if due(m.garpAt) {
+			m.garpAt = time.Time{}
+			acts = append(acts, SendGARP{})
+		}
+		if due(m.adver) {
+			acts = append(acts, SendAdvert{Priority: m.cfg.Priority})
+			m.adver = now.Add(m.cfg.AdvertInt)
+		}
+	}
+	return acts
+}
+
+// higherThanUs reports whether an advert's sender outranks us: higher priority, or equal
+// priority and a higher primary address (RFC 3768 section 6.4.3).
+func (m *Machine) higherThanUs(src netip.Addr, prio uint8) bool {
+	if prio != m.cfg.Priority {
+		return prio > m.cfg.Priority
+	}
+	return src.Compare(m.cfg.PrimaryIP) > 0
+}
+
+// Advert is the reception of an advertisement that passed the receive checks.
+func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
+	if !m.started || m.stopped {
+		return nil
+	}
+	switch m.state {
+	case StateBackup:
+		if prio == PriorityStop {
+			// RFC 6.4.2: the master resigned; take over after Skew_Time unless a
+			// better backup speaks first.
+			m.masterDown = now.Add(m.SkewTime())
+			m.downReason = ReasonPriorityZero
+			m.preemptAt = time.Time{}
+			return nil
+		}
+		if prio >= m.cfg.Priority || !m.cfg.Preempt {
+			m.masterDown = now.Add(m.MasterDownInterval())
+			m.downReason = ReasonMasterDown
+			m.masterIP, m.masterPrio = src, prio
+			m.preemptAt = time.Time{}
+			return nil
+		}
+		// A lower priority master and we preempt.
+		if m.cfg.PreemptDelay > 0 {
+			// keepalived's preempt_delay: accept this master until the delay
+			// (counted from the first lower advert seen) has run out.
+			if m.preemptAt.IsZero() {
+				m.preemptAt = now.Add(m.cfg.PreemptDelay)
+			}
+			m.masterDown = now.Add(m.MasterDownInterval())
+			m.downReason = ReasonMasterDown
+			m.masterIP, m.masterPrio = src, prio
+			return nil
+		}
+		// RFC: discard the advert (Master_Down_Timer is not reset), so the timer runs
+		// out and we take over.
+		m.downReason = ReasonPreempt
+		m.masterIP, m.masterPrio = src, prio
+		return nil
+	case StateMaster:
+		if prio == PriorityStop {
+			// RFC 6.4.3: answer a resigning router with an advert at once.
+			m.adver = now.Add(m.cfg.AdvertInt)
+			return []Action{SendAdvert{Priority: m.cfg.Priority}}
+		}
+		if m.higherThanUs(src, prio) {
+			acts := []Action{RemoveVIPs{}}
+			acts = m.becomeBackup(now, m.MasterDownInterval(), ReasonHigherPriority, acts)
+			m.masterIP, m.masterPrio = src, prio
+			return acts
+		}
+		// Another master that ranks below us (split brain, or a nopreempt router we
+		// outrank that thinks it is master): assert ourselves now instead of waiting for
+		// Adver_Timer, and refresh the ARP caches it may have taken over.
+		m.adver = now.Add(m.cfg.AdvertInt)
+		return []Action{SendAdvert{Priority: m.cfg.Priority}, SendGARP{}}
+	}
+	return nil
+}
+
+// Link is an interface's operational state change (for the instance's interface or a
+// tracked one).
+func (m *Machine) Link(now time.Time, name string, up bool) []Action {
+	if name != m.cfg.Interface && !contains(m.cfg.Track, name) {
+		return nil
+	}
+	wasUp := m.linksUp()
+	if up {
+		delete(m.linksDown, name)
+	} else {
+		m.linksDown[name] = true
+	}
+	if !m.started || m.stopped || wasUp == m.linksUp() {
+		return nil
+	}
+	if !up {
+		var acts []Action
+		if m.state == StateMaster {
+			// Resign first so a backup takes over after Skew_Time, not 3 intervals.
+			acts = append(acts, SendAdvert{Priority: PriorityStop}, RemoveVIPs{})
+		}
+		m.clearTimers()
+		return m.transition(now, StateFault, m.faultReason(), acts)
+	}
+	if m.state != StateFault {
+		return nil
+	}
+	return m.enterFromInit(now, ReasonInterfaceUp, nil)
+}
+
+// Shutdown is the Shutdown event: a master resigns (priority-0 advert) and every address
+// is removed; the machine ends in StateInit and ignores every later event.
+func (m *Machine) Shutdown(now time.Time) []Action {
+	if m.stopped {
+		return nil
+	}
+	m.stopped = true
+	var acts []Action
+	if m.state == StateMaster {
+		acts = append(acts, SendAdvert{Priority: PriorityStop})
+	}
+	acts = append(acts, RemoveVIPs{})
+	m.clearTimers()
+	return m.transition(now, StateInit, ReasonShutdown, acts)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
