@@ -7,17 +7,37 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
 // netlinkAddresses is the Linux Addresses: VIPs are added and removed over rtnetlink.
-type netlinkAddresses struct{}
+type netlinkAddresses struct {
+	h *netlink.Handle
+}
 
 var _ Addresses = netlinkAddresses{}
 
 // NewAddresses returns the netlink implementation of Addresses. It works in the network
-// namespace of the calling thread at the time of each call.
-func NewAddresses() Addresses { return netlinkAddresses{} }
+// namespace of the thread that called NewAddresses, whichever thread later calls Add or
+// Remove (tests run instances in lab namespaces from one process).
+func NewAddresses() Addresses { return netlinkAddresses{h: currentNSHandle()} }
+
+// currentNSHandle returns a netlink handle bound to the calling thread's network
+// namespace, or the package's default handle (the thread's namespace at each call) if
+// the namespace cannot be opened.
+func currentNSHandle() *netlink.Handle {
+	ns, err := netns.Get()
+	if err != nil {
+		return &netlink.Handle{}
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return &netlink.Handle{}
+	}
+	return h
+}
 
 func vipAddr(vip VIP) (*netlink.Addr, error) {
 	if !vip.Prefix.IsValid() {
@@ -32,16 +52,16 @@ func vipAddr(vip VIP) (*netlink.Addr, error) {
 }
 
 // Add puts vip on its device; an address already present is success.
-func (netlinkAddresses) Add(vip VIP) error {
+func (a netlinkAddresses) Add(vip VIP) error {
 	addr, err := vipAddr(vip)
 	if err != nil {
 		return fmt.Errorf("add VIP on %s: %w", vip.Dev, err)
 	}
-	link, err := netlink.LinkByName(vip.Dev)
+	link, err := a.h.LinkByName(vip.Dev)
 	if err != nil {
 		return fmt.Errorf("add VIP %s on %s: %w", vip.Prefix, vip.Dev, err)
 	}
-	if err := netlink.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
+	if err := a.h.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("add VIP %s on %s: %w", vip.Prefix, vip.Dev, err)
 	}
 	return nil
@@ -49,12 +69,12 @@ func (netlinkAddresses) Add(vip VIP) error {
 
 // Remove takes vip off its device; an absent address (or an absent device, which holds
 // no address) is success.
-func (netlinkAddresses) Remove(vip VIP) error {
+func (a netlinkAddresses) Remove(vip VIP) error {
 	addr, err := vipAddr(vip)
 	if err != nil {
 		return fmt.Errorf("remove VIP on %s: %w", vip.Dev, err)
 	}
-	link, err := netlink.LinkByName(vip.Dev)
+	link, err := a.h.LinkByName(vip.Dev)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if errors.As(err, &nf) {
@@ -62,7 +82,7 @@ func (netlinkAddresses) Remove(vip VIP) error {
 		}
 		return fmt.Errorf("remove VIP %s from %s: %w", vip.Prefix, vip.Dev, err)
 	}
-	if err := netlink.AddrDel(link, addr); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+	if err := a.h.AddrDel(link, addr); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
 		return fmt.Errorf("remove VIP %s from %s: %w", vip.Prefix, vip.Dev, err)
 	}
 	return nil

@@ -5,16 +5,21 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
 // packetAnnouncer is the Linux Announcer: gratuitous ARPs written as whole Ethernet
 // frames on an AF_PACKET socket, one socket per interface, opened on first use.
 type packetAnnouncer struct {
+	h     *netlink.Handle
+	ns    netns.NsHandle // where sockets are opened; -1: the calling thread's
 	mu    sync.Mutex
 	socks map[string]*arpSocket
 }
@@ -26,9 +31,16 @@ type arpSocket struct {
 
 var _ Announcer = (*packetAnnouncer)(nil)
 
-// NewAnnouncer returns the AF_PACKET implementation of Announcer. Sockets are opened in
-// the network namespace of the calling thread; the returned value is also an io.Closer.
-func NewAnnouncer() Announcer { return &packetAnnouncer{socks: map[string]*arpSocket{}} }
+// NewAnnouncer returns the AF_PACKET implementation of Announcer. It works in the network
+// namespace of the thread that called NewAnnouncer, whichever thread later sends. The
+// returned value is also an io.Closer.
+func NewAnnouncer() Announcer {
+	ns, err := netns.Get()
+	if err != nil {
+		ns = netns.None()
+	}
+	return &packetAnnouncer{h: currentNSHandle(), ns: ns, socks: map[string]*arpSocket{}}
+}
 
 var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 
@@ -64,17 +76,17 @@ func GARPFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
 
 // GratuitousARP sends one gratuitous ARP for ip on dev.
 func (a *packetAnnouncer) GratuitousARP(dev string, ip netip.Addr) error {
-	ifi, err := net.InterfaceByName(dev)
+	link, err := a.h.LinkByName(dev)
 	if err != nil {
 		return fmt.Errorf("gratuitous ARP for %v on %s: %w", ip, dev, err)
 	}
-	frame, err := GARPFrame(ifi.HardwareAddr, ip)
+	frame, err := GARPFrame(link.Attrs().HardwareAddr, ip)
 	if err != nil {
 		return fmt.Errorf("%w (on %s)", err, dev)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s, err := a.socket(dev, ifi.Index)
+	s, err := a.socket(dev, link.Attrs().Index)
 	if err != nil {
 		return fmt.Errorf("gratuitous ARP for %v on %s: %w", ip, dev, err)
 	}
@@ -99,7 +111,7 @@ func (a *packetAnnouncer) socket(dev string, ifindex int) (*arpSocket, error) {
 		a.drop(dev)
 	}
 	// Protocol 0: the socket only sends, so the kernel queues no received frames on it.
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	fd, err := socketIn(a.ns, unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("AF_PACKET socket: %w", err)
 	}
@@ -119,11 +131,15 @@ func (a *packetAnnouncer) drop(dev string) {
 	}
 }
 
-// Close closes every cached socket.
+// Close closes every cached socket; the Announcer is not usable afterwards.
 func (a *packetAnnouncer) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var errs []error
+	a.h.Close()
+	if a.ns.IsOpen() {
+		a.ns.Close()
+	}
 	for dev, s := range a.socks {
 		if err := unix.Close(s.fd); err != nil {
 			errs = append(errs, fmt.Errorf("close AF_PACKET socket of %s: %w", dev, err))
@@ -131,6 +147,47 @@ func (a *packetAnnouncer) Close() error {
 		delete(a.socks, dev)
 	}
 	return errors.Join(errs...)
+}
+
+// socketIn opens a socket in network namespace ns (the calling thread's when ns is not
+// open). A socket stays in the namespace it was created in.
+func socketIn(ns netns.NsHandle, domain, typ, proto int) (int, error) {
+	if !ns.IsOpen() {
+		return unix.Socket(domain, typ, proto)
+	}
+	type result struct {
+		fd  int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		defer orig.Close()
+		if orig.Equal(ns) {
+			runtime.UnlockOSThread()
+			fd, err := unix.Socket(domain, typ, proto)
+			ch <- result{fd, err}
+			return
+		}
+		if err := netns.Set(ns); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		fd, err := unix.Socket(domain, typ, proto)
+		if netns.Set(orig) == nil {
+			runtime.UnlockOSThread()
+		} // else: the thread stays locked and ends with this goroutine
+		ch <- result{fd, err}
+	}()
+	r := <-ch
+	return r.fd, r.err
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }

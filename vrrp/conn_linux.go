@@ -13,9 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// VRRPGroup is the IPv4 multicast group of VRRP adverts (RFC 3768 section 5.2.2).
-var VRRPGroup = netip.AddrFrom4([4]byte{224, 0, 0, 18})
-
 const (
 	ipProtoVRRP = 112
 	vrrpTTL     = 255  // RFC 3768 5.2.3: sent with TTL 255, received ones must have 255
@@ -126,8 +123,8 @@ func (c *rawConn) setup(unicast bool) error {
 	if err := c.pc.SetMulticastInterface(c.ifi); err != nil {
 		return fmt.Errorf("set multicast interface: %w", err)
 	}
-	if err := c.pc.JoinGroup(c.ifi, &net.IPAddr{IP: net.IP(VRRPGroup.AsSlice())}); err != nil {
-		return fmt.Errorf("join %s: %w", VRRPGroup, err)
+	if err := c.pc.JoinGroup(c.ifi, &net.IPAddr{IP: net.IP(MulticastGroup.AsSlice())}); err != nil {
+		return fmt.Errorf("join %s: %w", MulticastGroup, err)
 	}
 	return nil
 }
@@ -136,7 +133,7 @@ func (c *rawConn) setup(unicast bool) error {
 // configured peer instead (the state machine need not know the mode); the first error is
 // returned after trying all peers.
 func (c *rawConn) Send(payload []byte, dst netip.Addr) error {
-	if dst == VRRPGroup && len(c.peers) > 0 {
+	if dst == MulticastGroup && len(c.peers) > 0 {
 		var first error
 		for _, p := range c.peers {
 			if err := c.sendTo(payload, p); err != nil && first == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -23,6 +24,7 @@ func effectsLab(t *testing.T, hosts ...string) []*netns.Host {
 	t.Helper()
 	netns.RequireRoot(t, testing.Short())
 	l := netns.New(t)
+	l.IfName = l.Prefix // unique: an effect in the wrong namespace finds no such link
 	var hs []*netns.Host
 	for i, name := range hosts {
 		hs = append(hs, l.MustAddHost(t, name, "10.78.0."+string(rune('1'+i))+"/24"))
@@ -102,11 +104,11 @@ func TestConnMulticast(t *testing.T) {
 
 	inA, inB := recvAsync(ca), recvAsync(cb)
 	payload := []byte{0x21, 51, 100, 1, 0, 1, 0xaa, 0xbb, 10, 78, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0}
-	if err := ca.Send(payload, VRRPGroup); err != nil {
+	if err := ca.Send(payload, MulticastGroup); err != nil {
 		t.Fatal(err)
 	}
 	p := wantPacket(t, inB, "b from a")
-	if p.Src != ip("10.78.0.1") || p.Dst != VRRPGroup || p.TTL != 255 || !bytes.Equal(p.Payload, payload) {
+	if p.Src != ip("10.78.0.1") || p.Dst != MulticastGroup || p.TTL != 255 || !bytes.Equal(p.Payload, payload) {
 		t.Fatalf("b received %+v, want src 10.78.0.1 dst 224.0.0.18 TTL 255 payload % x", p, payload)
 	}
 
@@ -154,7 +156,7 @@ func TestConnUnicast(t *testing.T) {
 	inB := recvAsync(cb)
 
 	// A send to the group goes to each unicast peer instead.
-	if err := ca.Send([]byte("from-a"), VRRPGroup); err != nil {
+	if err := ca.Send([]byte("from-a"), MulticastGroup); err != nil {
 		t.Fatal(err)
 	}
 	p := wantPacket(t, inB, "b from peer a")
@@ -162,12 +164,12 @@ func TestConnUnicast(t *testing.T) {
 		t.Fatalf("b received %+v", p)
 	}
 	// Multicast adverts do not reach a unicast instance (it joined no group)...
-	if err := cm.Send([]byte("multicast"), VRRPGroup); err != nil {
+	if err := cm.Send([]byte("multicast"), MulticastGroup); err != nil {
 		t.Fatal(err)
 	}
 	// ...and an advert from a non-peer arrives with its true source, for the state
 	// machine to count and drop.
-	if err := cc.Send([]byte("from-c"), VRRPGroup); err != nil {
+	if err := cc.Send([]byte("from-c"), MulticastGroup); err != nil {
 		t.Fatal(err)
 	}
 	p = wantPacket(t, inB, "b from non-peer c")
@@ -180,25 +182,35 @@ func TestConnUnicast(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 
-	if _, err := NewConn("eth0", netip.Addr{}, []netip.Addr{ip("10.78.0.1")}); err == nil {
-		t.Fatal("unicast peers without a source address: no error")
+	if err := a.Do(func() error {
+		_, err := NewConn(a.If, netip.Addr{}, []netip.Addr{ip("10.78.0.1")})
+		if err == nil || !strings.Contains(err.Error(), "unicast_src_ip") {
+			return fmt.Errorf("unicast peers without a source address: %v, want an error", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
 func TestAddresses(t *testing.T) {
 	a := effectsLab(t, "a")[0]
-	vip := VIP{Prefix: netip.MustParsePrefix("10.78.0.100/32"), Dev: "eth0", Label: "eth0:0"}
+	vip := VIP{Prefix: netip.MustParsePrefix("10.78.0.100/32"), Dev: a.If, Label: a.If + ":0"}
+	// Created in a's namespace, used from any thread: it stays bound to a's namespace.
+	var addrs Addresses
+	if err := a.Do(func() error { addrs = NewAddresses(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := addrs.Add(vip); err != nil {
+			t.Errorf("Add #%d: %v", i+1, err)
+		}
+	}
 	err := a.Do(func() error {
-		addrs := NewAddresses()
-		for i := 0; i < 2; i++ {
-			if err := addrs.Add(vip); err != nil {
-				t.Errorf("Add #%d: %v", i+1, err)
-			}
+		if got := listLabels(t, a.If); got["10.78.0.100/32"] != vip.Label {
+			t.Errorf("after Add: addresses %v, want 10.78.0.100/32 labelled %s", got, vip.Label)
 		}
-		if got := listLabels(t, "eth0"); got["10.78.0.100/32"] != "eth0:0" {
-			t.Errorf("after Add: addresses %v, want 10.78.0.100/32 labelled eth0:0", got)
-		}
-		if p, err := PrimaryIPv4("eth0"); err != nil || p != ip("10.78.0.1") {
+		if p, err := PrimaryIPv4(a.If); err != nil || p != ip("10.78.0.1") {
 			t.Errorf("PrimaryIPv4 with a VIP present = %v, %v; want 10.78.0.1", p, err)
 		}
 		for i := 0; i < 2; i++ {
@@ -206,7 +218,7 @@ func TestAddresses(t *testing.T) {
 				t.Errorf("Remove #%d: %v", i+1, err)
 			}
 		}
-		if got := listLabels(t, "eth0"); len(got) != 1 {
+		if got := listLabels(t, a.If); len(got) != 1 {
 			t.Errorf("after Remove: addresses %v, want only the primary", got)
 		}
 		err := addrs.Add(VIP{Prefix: vip.Prefix, Dev: "nosuch0"})
@@ -252,21 +264,19 @@ func TestAnnouncer(t *testing.T) {
 	}
 	defer reader.Close()
 	vip := ip("10.78.0.100")
-	err = a.Do(func() error {
-		ann := NewAnnouncer()
-		defer ann.(interface{ Close() error }).Close()
-		for i := 0; i < 2; i++ { // the second call reuses the cached socket
-			if err := ann.GratuitousARP("eth0", vip); err != nil {
-				return err
-			}
-		}
-		if err := ann.GratuitousARP("nosuch0", vip); err == nil || !strings.Contains(err.Error(), "nosuch0") {
-			t.Errorf("GARP on a missing device: %v", err)
-		}
-		return nil
-	})
-	if err != nil {
+	// Created in a's namespace, used from any thread: it stays bound to a's namespace.
+	var ann Announcer
+	if err := a.Do(func() error { ann = NewAnnouncer(); return nil }); err != nil {
 		t.Fatal(err)
+	}
+	defer ann.(interface{ Close() error }).Close()
+	for i := 0; i < 2; i++ { // the second call reuses the cached socket
+		if err := ann.GratuitousARP(a.If, vip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ann.GratuitousARP("nosuch0", vip); err == nil || !strings.Contains(err.Error(), "nosuch0") {
+		t.Errorf("GARP on a missing device: %v", err)
 	}
 	for i := 0; i < 2; i++ {
 		p, err := reader.Read(time.Now().Add(3 * time.Second))
@@ -289,7 +299,7 @@ func TestLinkWatcher(t *testing.T) {
 	defer cancel()
 	var ch <-chan LinkEvent
 	if err := a.Do(func() (err error) {
-		ch, err = NewLinkWatcher().Watch(ctx, []string{"eth0", "trk0", "nosuch0"})
+		ch, err = NewLinkWatcher().Watch(ctx, []string{a.If, "trk0", "nosuch0"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -309,7 +319,7 @@ func TestLinkWatcher(t *testing.T) {
 		}
 	}
 	// Current state first, in the order asked; a missing link is down.
-	want("eth0", true)
+	want(a.If, true)
 	want("trk0", true)
 	want("nosuch0", false)
 
@@ -325,13 +335,13 @@ func TestLinkWatcher(t *testing.T) {
 	want("trk0", true)
 	// A veth whose other end goes down loses carrier: down, as a NIC without cable.
 	step("switch port down", func() error { return a.SetPort(false) })
-	want("eth0", false)
+	want(a.If, false)
 	step("switch port up", func() error { return a.SetPort(true) })
-	want("eth0", true)
-	step("eth0 down", func() error { return a.SetLink("eth0", false) })
-	want("eth0", false)
-	step("eth0 up", func() error { return a.SetLink("eth0", true) })
-	want("eth0", true)
+	want(a.If, true)
+	step("eth0 down", func() error { return a.SetLink(a.If, false) })
+	want(a.If, false)
+	step("eth0 up", func() error { return a.SetLink(a.If, true) })
+	want(a.If, true)
 	step("trk0 deleted", func() error { _, err := a.IP("link", "del", "trk0"); return err })
 	want("trk0", false)
 

@@ -36,6 +36,10 @@ type Lab struct {
 	Prefix string // e.g. "lv3f09a1"; every namespace name starts with it
 	Switch string // the namespace holding the bridge
 	Bridge string // the bridge's name inside Switch
+	// IfName is the name AddHost gives each host's interface, "eth0" by default. Tests
+	// that run effects in-process set it to something unique (e.g. Prefix) so that a bug
+	// acting in the wrong namespace finds no such device instead of the host's eth0.
+	IfName string
 
 	mu    sync.Mutex
 	hosts []*Host
@@ -61,7 +65,7 @@ func NewLab() (*Lab, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("lab prefix: %w", err)
 	}
-	l := &Lab{Prefix: "lv" + hex.EncodeToString(b[:]), Bridge: "br0"}
+	l := &Lab{Prefix: "lv" + hex.EncodeToString(b[:]), Bridge: "br0", IfName: "eth0"}
 	l.Switch = l.Prefix + "-sw"
 	if err := l.addNS(l.Switch); err != nil {
 		return nil, err
@@ -122,7 +126,7 @@ func (l *Lab) addNS(name string) error {
 // AddHost creates namespace Prefix-name with eth0 plugged into the bridge and the given
 // addresses ("10.1.0.1/24") on eth0, all up.
 func (l *Lab) AddHost(name string, addrs ...string) (*Host, error) {
-	h := &Host{Lab: l, Name: name, NS: l.Prefix + "-" + name, If: "eth0", Port: "p-" + name}
+	h := &Host{Lab: l, Name: name, NS: l.Prefix + "-" + name, If: l.IfName, Port: "p-" + name}
 	if len(h.Port) > 15 {
 		return nil, fmt.Errorf("host name %q too long for a link name", name)
 	}
