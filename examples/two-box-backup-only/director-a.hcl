@@ -1,0 +1,67 @@
+# Two-box LVS, fix 3 (seed 001, "方案三：sysctl flag backup_only", kernel 3.9+): two
+# machines, each both director and real server (nginx on :80), VIP 172.16.0.30 on whichever
+# is MASTER.
+#   director-a  enp0s3 172.16.0.31, MASTER, priority 100
+#   director-b  enp0s3 172.16.0.32, BACKUP, priority 50
+# With net.ipv4.vs.backup_only=1 the kernel switches the director function off while the
+# IPVS sync daemon runs in backup state, so the BACKUP hands what the MASTER forwards to its
+# own nginx (through the VIP on lo:0, realserver.sh) instead of balancing it again. The seed
+# wondered "如果主备切换，flag 怎么做": lvsd sets the flag and moves the sync daemon between
+# master and backup state with VI_1, so it follows every failover.
+# This file is director-a (设备A, MASTER). Run:  lvsd run --config examples/two-box-backup-only/director-a.hcl
+
+global {
+  router_id = "director-a"             # seed: router_id LVS_DEVEL (on both)
+}
+
+vrrp_instance "VI_1" {
+  state             = "MASTER"
+  interface         = "enp0s3"
+  virtual_router_id = 51
+  priority          = 100
+  advert_int        = 1
+  authentication {
+    auth_type = "PASS"
+    auth_pass = "1111"
+  }
+  virtual_ipaddress = ["172.16.0.30"]     # /32 on enp0s3
+}
+
+# sysctl -w net.ipv4.vs.backup_only=1, effective while this box's sync daemon is in backup
+# state, that is while VI_1 is BACKUP (or FAULT).
+localnode "web" {
+  vrrp_instance = "VI_1"
+  mode          = "backup_only"
+}
+
+# backup_only acts only while the kernel's sync daemon is in backup state: this block is
+# what puts it there (and makes the new MASTER know the old one's connections).
+lvs_sync_daemon {
+  interface     = "enp0s3"
+  vrrp_instance = "VI_1"
+  sync_id       = 51
+}
+
+# Seed: virtual_server 172.16.0.30 80 { delay_loop 30  lb_algo rr  lb_kind DR
+#         persistence_timeout 0  protocol TCP ... }
+virtual_server "172.16.0.30:80" {
+  protocol            = "TCP"
+  lb_algo             = "rr"
+  lb_kind             = "DR"
+  persistence_timeout = 0
+  delay_loop          = 30
+
+  # Seed: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
+  real_server "172.16.0.31:80" {
+    tcp_check {
+      connect_timeout = 3
+    }
+  }
+
+  # Seed: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
+  real_server "172.16.0.32:80" {
+    tcp_check {
+      connect_timeout = 3
+    }
+  }
+}

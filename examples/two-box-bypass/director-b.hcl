@@ -1,0 +1,65 @@
+# Two-box LVS, fix 2 (seed 001, "方案二：设置Netfilter规则"): two machines, each both
+# director and real server (nginx on :80), VIP 172.16.0.30 on whichever is MASTER.
+#   director-a  enp0s3 172.16.0.31, MASTER, priority 100
+#   director-b  enp0s3 172.16.0.32, BACKUP, priority 50
+# While a box is BACKUP or FAULT, a nat PREROUTING REDIRECT rule hands VIP traffic straight
+# to its own nginx, so IPVS on that box never sees it and nothing loops. lvsd installs and
+# removes that rule itself on every state change: no bypass_ipvs.sh, no notify_* lines, and
+# no VIP on lo (REDIRECT delivers to the box's own address).
+# This file is director-b (设备B, BACKUP). Run:  lvsd run --config examples/two-box-bypass/director-b.hcl
+
+global {
+  router_id = "director-b"             # seed: router_id LVS_DEVEL (on both)
+}
+
+vrrp_instance "VI_1" {
+  state             = "BACKUP"
+  interface         = "enp0s3"
+  virtual_router_id = 51
+  priority          = 50
+  advert_int        = 1
+  authentication {
+    auth_type = "PASS"
+    auth_pass = "1111"
+  }
+  virtual_ipaddress = ["172.16.0.30/24"]
+  # Replaced by the localnode block below:
+  #   notify_master "/etc/keepalived/bypass_ipvs.sh del 172.16.0.30"
+  #   notify_backup "/etc/keepalived/bypass_ipvs.sh add 172.16.0.30"
+  #   notify_fault  "/etc/keepalived/bypass_ipvs.sh add 172.16.0.30"
+}
+
+# BACKUP/FAULT: iptables -t nat -A PREROUTING -d 172.16.0.30 -p tcp --dport 80 -j REDIRECT
+# MASTER: the rule is removed. lvsd tags the rule with an iptables comment and removes it on
+# stop.
+localnode "web" {
+  vrrp_instance = "VI_1"
+  mode          = "bypass"
+  vip           = "172.16.0.30"
+  port          = 80
+  protocol      = "TCP"
+}
+
+# Seed: virtual_server 172.16.0.30 80 { delay_loop 30  lb_algo rr  lb_kind DR
+#         persistence_timeout 0  protocol TCP ... }
+virtual_server "172.16.0.30:80" {
+  protocol            = "TCP"
+  lb_algo             = "rr"
+  lb_kind             = "DR"
+  persistence_timeout = 0
+  delay_loop          = 30
+
+  # Seed: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
+  real_server "172.16.0.31:80" {
+    tcp_check {
+      connect_timeout = 3
+    }
+  }
+
+  # Seed: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
+  real_server "172.16.0.32:80" {
+    tcp_check {
+      connect_timeout = 3
+    }
+  }
+}

@@ -1,0 +1,62 @@
+# Two-box LVS, fix 1 (seed 001, "方案一：对网络包标记Mark"): two machines, each both director
+# and real server (nginx on :80), VIP 172.16.0.30 on whichever is MASTER.
+#   director-a  enp0s3 172.16.0.31, MAC 08:00:27:77:84:ef, MASTER, priority 100, mark 3
+#   director-b  enp0s3 172.16.0.32, MAC 08:00:27:e1:3c:c5, BACKUP, priority 50,  mark 4
+# Packets from clients get marked and go through IPVS; packets the peer director forwarded
+# to us (source MAC = the peer's) stay unmarked, skip IPVS and reach the local nginx, so
+# nothing loops. Both boxes also need the VIP on lo:0 (realserver.sh).
+# This file is director-b (设备B, BACKUP). Run:  lvsd run --config examples/two-box-fwmark/director-b.hcl
+
+global {
+  router_id = "director-b"             # seed: router_id LVS_DEVEL (on both)
+}
+
+vrrp_instance "VI_1" {
+  state             = "BACKUP"
+  interface         = "enp0s3"
+  virtual_router_id = 51
+  priority          = 50
+  advert_int        = 1
+  authentication {
+    auth_type = "PASS"
+    auth_pass = "1111"
+  }
+  virtual_ipaddress = ["172.16.0.30"]     # /32 on enp0s3
+}
+
+# Seed: iptables -t mangle -I PREROUTING -d 172.16.0.30 -p tcp -m tcp --dport 80 \
+#         -m mac ! --mac-source 08:00:27:77:84:EF -j MARK --set-mark 0x4
+# lvsd installs this rule itself (tagged with an iptables comment, removed on stop).
+localnode "web" {
+  vrrp_instance = "VI_1"
+  mode          = "fwmark"
+  vip           = "172.16.0.30"
+  port          = 80
+  protocol      = "TCP"
+  peer_mac      = "08:00:27:77:84:ef"     # director A's enp0s3
+  fwmark        = 4
+}
+
+# Seed: virtual_server fwmark 4 { delay_loop 30  lb_algo rr  lb_kind DR
+#         persistence_timeout 0  protocol TCP ... }
+virtual_server "fwmark:4" {
+  protocol            = "TCP"
+  lb_algo             = "rr"
+  lb_kind             = "DR"
+  persistence_timeout = 0
+  delay_loop          = 30
+
+  # Seed: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
+  real_server "172.16.0.31:80" {
+    tcp_check {
+      connect_timeout = 3
+    }
+  }
+
+  # Seed: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
+  real_server "172.16.0.32:80" {
+    tcp_check {
+      connect_timeout = 3
+    }
+  }
+}
