@@ -4,10 +4,13 @@
 package examples_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -125,6 +128,122 @@ func TestReadmeConfigPathsExist(t *testing.T) {
 	for _, f := range exampleFiles(t) {
 		if !referenced[f] {
 			t.Errorf("examples/%s is not shown in any README's lvsd run command", f)
+		}
+	}
+}
+
+// TestDirectorPairsAgree checks the two directors of every pair (director-a.hcl and
+// director-b.hcl in one folder) on what VRRP peers must share: a difference in VRID,
+// advert_int, authentication or VIP list makes each ignore the other's adverts, and both
+// become MASTER. Their virtual servers must list the same real servers.
+func TestDirectorPairsAgree(t *testing.T) {
+	pairs := 0
+	for _, f := range exampleFiles(t) {
+		dir, base := filepath.Split(f)
+		if base != "director-a.hcl" {
+			continue
+		}
+		pairs++
+		t.Run(dir, func(t *testing.T) {
+			a, err := config.Load(f)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			fb := dir + "director-b.hcl"
+			b, err := config.Load(fb)
+			if err != nil {
+				t.Fatalf("%s: %v", fb, err)
+			}
+			if len(a.VRRPInstances) != len(b.VRRPInstances) || len(a.VRRPInstances) == 0 {
+				t.Fatalf("vrrp instances: %d in a, %d in b", len(a.VRRPInstances), len(b.VRRPInstances))
+			}
+			for _, ia := range a.VRRPInstances {
+				ib := b.Instance(ia.Name)
+				if ib == nil {
+					t.Errorf("vrrp_instance %q only in director-a", ia.Name)
+					continue
+				}
+				shared := func(in *config.VRRPInstance) string {
+					return fmt.Sprintf("iface=%s vrid=%d advert=%v auth=%v/%q vips=%v",
+						in.Interface, in.VRID, in.AdvertInt, in.AuthType, in.AuthPass, in.VIPs)
+				}
+				if sa, sb := shared(&ia), shared(ib); sa != sb {
+					t.Errorf("vrrp_instance %q differs:\n a: %s\n b: %s", ia.Name, sa, sb)
+				}
+				if ia.InitialState != config.StateMaster || ib.InitialState != config.StateBackup {
+					t.Errorf("vrrp_instance %q: want a MASTER and b BACKUP, got %v and %v", ia.Name, ia.InitialState, ib.InitialState)
+				}
+				if ia.Priority <= ib.Priority {
+					t.Errorf("vrrp_instance %q: a's priority %d should be above b's %d", ia.Name, ia.Priority, ib.Priority)
+				}
+			}
+			if len(a.VirtualServers) != len(b.VirtualServers) {
+				t.Fatalf("virtual servers: %d in a, %d in b", len(a.VirtualServers), len(b.VirtualServers))
+			}
+			for i := range a.VirtualServers {
+				va, vb := &a.VirtualServers[i], &b.VirtualServers[i]
+				// fwmark numbers are local to each box (seed 001 uses 3 and 4); the rest is shared.
+				if !va.IsFWMark() && va.Name != vb.Name {
+					t.Errorf("virtual server %d: %q in a, %q in b", i, va.Name, vb.Name)
+				}
+				if va.LBAlgo != vb.LBAlgo || va.LBKind != vb.LBKind || va.Protocol != vb.Protocol {
+					t.Errorf("virtual server %q: algo/kind/protocol differ: %s/%v/%v vs %s/%v/%v",
+						va.Name, va.LBAlgo, va.LBKind, va.Protocol, vb.LBAlgo, vb.LBKind, vb.Protocol)
+				}
+				if ra, rb := realServers(va), realServers(vb); !slices.Equal(ra, rb) {
+					t.Errorf("virtual server %q: real servers differ: %v vs %v", va.Name, ra, rb)
+				}
+			}
+			if (a.SyncDaemon == nil) != (b.SyncDaemon == nil) {
+				t.Errorf("lvs_sync_daemon in only one of the pair")
+			} else if a.SyncDaemon != nil && a.SyncDaemon.SyncID != b.SyncDaemon.SyncID {
+				t.Errorf("sync_id %d vs %d", a.SyncDaemon.SyncID, b.SyncDaemon.SyncID)
+			}
+			if len(a.Localnodes) != len(b.Localnodes) {
+				t.Errorf("localnode blocks: %d vs %d", len(a.Localnodes), len(b.Localnodes))
+			}
+			for i := range min(len(a.Localnodes), len(b.Localnodes)) {
+				la, lb := a.Localnodes[i], b.Localnodes[i]
+				if la.Mode != lb.Mode || la.VIP != lb.VIP || la.Port != lb.Port {
+					t.Errorf("localnode %q: mode/vip/port differ: %v/%v/%d vs %v/%v/%d",
+						la.Name, la.Mode, la.VIP, la.Port, lb.Mode, lb.VIP, lb.Port)
+				}
+				if la.Mode == config.ModeFWMark && la.PeerMAC.String() == lb.PeerMAC.String() {
+					t.Errorf("localnode %q: both boxes name the same peer_mac %v; each names the other's", la.Name, la.PeerMAC)
+				}
+			}
+		})
+	}
+	if pairs == 0 {
+		t.Fatal("no director-a.hcl found: the pair examples are gone")
+	}
+}
+
+func realServers(vs *config.VirtualServer) []string {
+	out := make([]string, len(vs.RealServers))
+	for i, rs := range vs.RealServers {
+		out[i] = fmt.Sprintf("%v w%d", rs.Addr, rs.Weight)
+	}
+	return out
+}
+
+// TestScriptsParse runs bash -n on every shell script under examples/.
+func TestScriptsParse(t *testing.T) {
+	scripts, err := filepath.Glob("*/*.sh")
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts found (%v)", err)
+	}
+	for _, s := range scripts {
+		out, err := exec.Command("bash", "-n", s).CombinedOutput()
+		if err != nil {
+			t.Errorf("bash -n %s: %v\n%s", s, err, out)
+		}
+		st, err := os.Stat(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode()&0o111 == 0 {
+			t.Errorf("%s is not executable", s)
 		}
 	}
 }

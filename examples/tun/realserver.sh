@@ -16,13 +16,14 @@ set -euo pipefail
 VIP=${VIP:-192.168.59.100}                # the virtual server's address
 DEV=${DEV:-ens33}                         # the NIC that carries the RIP
 LOAD_IPIP=${LOAD_IPIP:-yes}               # "no": never modprobe, tunl0 must exist already
+TUN_DEV=${TUN_DEV:-tunl0}                 # the ipip module's catch-all tunnel device
 STATE_DIR=${STATE_DIR:-/run/lvsd-realserver}
 STATE="$STATE_DIR/$VIP.tun.sysctl"        # sysctl values found before the first "up"
 LINKSTATE="$STATE_DIR/$VIP.tun.link"      # "down" if tunl0 was down before the first "up"
 
 SYSCTLS=(
   "net/ipv4/conf/all/rp_filter=0"
-  "net/ipv4/conf/tunl0/rp_filter=0"
+  "net/ipv4/conf/$TUN_DEV/rp_filter=0"
   "net/ipv4/conf/all/arp_ignore=1"
   "net/ipv4/conf/$DEV/arp_ignore=1"
   "net/ipv4/conf/all/arp_announce=2"
@@ -33,13 +34,14 @@ log() { printf 'realserver.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 have_link() { ip link show dev "$1" >/dev/null 2>&1; }
-have_addr() { have_link tunl0 && [ -n "$(ip -4 -o addr show dev tunl0 to "$VIP/32")" ]; }
+have_addr() { have_link "$TUN_DEV" && [ -n "$(ip -4 -o addr show dev "$TUN_DEV" to "$VIP/32")" ]; }
 
 need_tunl0() {
-  if ! have_link tunl0 && [ "$LOAD_IPIP" = yes ]; then
+  if ! have_link "$TUN_DEV" && [ "$LOAD_IPIP" = yes ]; then
     modprobe ipip 2>/dev/null || true
   fi
-  have_link tunl0 || die "no tunl0: this kernel has no ipip module (CONFIG_NET_IPIP); nothing changed"
+  have_link "$TUN_DEV" ||
+    die "no $TUN_DEV: the ipip module is not loaded or not built (CONFIG_NET_IPIP); nothing changed"
 }
 
 save_state() {
@@ -54,7 +56,7 @@ save_state() {
     mv "$tmp" "$STATE"
   fi
   if [ ! -e "$LINKSTATE" ]; then
-    if ip link show dev tunl0 | grep -q '<[^>]*\bUP\b'; then echo up; else echo down; fi >"$LINKSTATE"
+    if ip link show dev "$TUN_DEV" | grep -q '<[^>]*\bUP\b'; then echo up; else echo down; fi >"$LINKSTATE"
   fi
 }
 
@@ -71,15 +73,15 @@ up() {
   need_tunl0
   save_state
   set_sysctls                             # before the VIP appears, so no ARP reply leaks
-  ip link set dev tunl0 up
-  have_addr || ip addr add "$VIP/32" dev tunl0
-  log "up: $VIP on tunl0, rp_filter=0 on all and tunl0, arp_ignore=1 arp_announce=2 on all and $DEV"
+  ip link set dev "$TUN_DEV" up
+  have_addr || ip addr add "$VIP/32" dev "$TUN_DEV"
+  log "up: $VIP on $TUN_DEV, rp_filter=0 on all and $TUN_DEV, arp_ignore=1 arp_announce=2 on all and $DEV"
 }
 
 down() {
-  if have_addr; then ip addr del "$VIP/32" dev tunl0; fi
+  if have_addr; then ip addr del "$VIP/32" dev "$TUN_DEV"; fi
   if [ -e "$LINKSTATE" ]; then
-    if [ "$(cat "$LINKSTATE")" = down ] && have_link tunl0; then ip link set dev tunl0 down; fi
+    if [ "$(cat "$LINKSTATE")" = down ] && have_link "$TUN_DEV"; then ip link set dev "$TUN_DEV" down; fi
     rm -f "$LINKSTATE"
   fi
   if [ -e "$STATE" ]; then
@@ -89,12 +91,12 @@ down() {
     done <"$STATE"
     rm -f "$STATE"
   fi
-  log "down: $VIP removed from tunl0, sysctls restored"
+  log "down: $VIP removed from $TUN_DEV, sysctls restored"
 }
 
 status() {
   local kv key
-  have_link tunl0 && ip -4 -o addr show dev tunl0
+  if have_link "$TUN_DEV"; then ip -4 -o addr show dev "$TUN_DEV"; fi
   for kv in "${SYSCTLS[@]}"; do
     key=${kv%%=*}
     printf '%s = %s\n' "$key" "$(sysctl -n "$key" 2>/dev/null || echo '?')"
