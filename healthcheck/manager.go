@@ -1,0 +1,395 @@
+package healthcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lvsd/lvsd/internal/script"
+)
+
+// DefaultHookTimeout bounds notify_up/notify_down/quorum_up/quorum_down scripts.
+const DefaultHookTimeout = 30 * time.Second
+
+// VirtualServer is what the manager needs of a virtual_server block. The daemon maps the
+// typed config into it.
+type VirtualServer struct {
+	// Name identifies it in OnChange, Status and logs (the block label as written).
+	Name string
+	// DelayLoop is the default check interval (0: DefaultDelayLoop).
+	DelayLoop time.Duration
+	// Warmup spreads the first checks randomly over [0, Warmup); nil: DelayLoop, as
+	// keepalived (0: every first check at once).
+	Warmup *time.Duration
+	// Alpha starts every real server down until its checks pass.
+	Alpha bool
+	// Quorum is the minimum live weight (0: 1, keepalived's default); Hysteresis as in
+	// keepalived.
+	Quorum     int
+	Hysteresis int
+	// SorryServer (zero: none) gets the traffic while quorum is lost, with SorryWeight
+	// (0: 1).
+	SorryServer netip.AddrPort
+	SorryWeight int
+	// QuorumUp and QuorumDown are hook command lines (empty: none).
+	QuorumUp, QuorumDown string
+	RealServers          []RealServer
+}
+
+// RealServer is a real_server block.
+type RealServer struct {
+	Address          netip.AddrPort
+	Weight           int
+	InhibitOnFailure bool
+	// NotifyUp and NotifyDown are hook command lines (empty: none).
+	NotifyUp, NotifyDown string
+	// Checks must all pass for the server to be up; none: always up.
+	Checks []Check
+}
+
+// Check is one checker block with its timing. Exactly one of TCP, HTTP, Misc, Custom is set.
+type Check struct {
+	TCP  *TCPConfig
+	HTTP *HTTPConfig // http_get, or ssl_get with TLS set
+	Misc *MiscConfig
+	// Custom is any other Checker (tests, future checkers).
+	Custom Checker
+
+	// DelayLoop overrides the virtual server's (0: inherit).
+	DelayLoop time.Duration
+	// Retry nil: DefaultRetry (DefaultMiscRetry for misc_check).
+	Retry *int
+	// DelayBeforeRetry 0: DefaultDelayBeforeRetry.
+	DelayBeforeRetry time.Duration
+	// Warmup overrides the virtual server's.
+	Warmup *time.Duration
+}
+
+// Options are the manager's collaborators.
+type Options struct {
+	Log *slog.Logger
+	// Clock nil: the real clock.
+	Clock Clock
+	// Workers bounds concurrent checks (0: DefaultWorkers).
+	Workers int
+	// HookTimeout bounds each hook script (0: DefaultHookTimeout).
+	HookTimeout time.Duration
+	// OnChange receives a virtual server's full desired destination list whenever it
+	// changes, and once per virtual server at start. Calls for one virtual server are
+	// serialized and in order; it is called with that virtual server locked, so it must
+	// return quickly and must not call Status.
+	OnChange func(vs string, dests []Dest)
+	// Jitter returns the first-check delay in [0, max); nil: uniform random.
+	Jitter func(max time.Duration) time.Duration
+}
+
+// Manager runs every check of every virtual server and turns results into destination
+// lists and hooks.
+type Manager struct {
+	opt   Options
+	log   *slog.Logger
+	clock Clock
+	vss   []*vsRun
+	hooks *script.Queue
+}
+
+type vsRun struct {
+	cfg     VirtualServer
+	mu      sync.Mutex
+	pool    *Pool
+	servers []*rsRun
+	dests   []Dest
+}
+
+type rsRun struct {
+	cfg    RealServer
+	state  *ServerState
+	checks []Checker
+	timing []checkTiming
+}
+
+type checkTiming struct {
+	warmup time.Duration
+}
+
+// NewManager validates the virtual servers and builds their checkers.
+func NewManager(vss []VirtualServer, opt Options) (*Manager, error) {
+	m := &Manager{opt: opt, log: opt.Log, clock: opt.Clock}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.clock == nil {
+		m.clock = RealClock{}
+	}
+	names := map[string]bool{}
+	for _, vc := range vss {
+		if names[vc.Name] {
+			return nil, fmt.Errorf("virtual server %q: defined twice", vc.Name)
+		}
+		names[vc.Name] = true
+		if vc.DelayLoop <= 0 {
+			vc.DelayLoop = DefaultDelayLoop
+		}
+		if vc.Quorum <= 0 {
+			vc.Quorum = 1
+		}
+		vr := &vsRun{cfg: vc, pool: NewPool(PoolConfig{
+			Quorum: vc.Quorum, Hysteresis: vc.Hysteresis, SorryServer: vc.SorryServer, SorryWeight: vc.SorryWeight,
+		})}
+		seen := map[netip.AddrPort]bool{}
+		for _, rc := range vc.RealServers {
+			if !rc.Address.IsValid() {
+				return nil, fmt.Errorf("virtual server %q: real server without address", vc.Name)
+			}
+			if seen[rc.Address] {
+				return nil, fmt.Errorf("virtual server %q: real server %s listed twice", vc.Name, rc.Address)
+			}
+			seen[rc.Address] = true
+			rr, err := newRSRun(vc, rc)
+			if err != nil {
+				return nil, fmt.Errorf("virtual server %q real server %s: %w", vc.Name, rc.Address, err)
+			}
+			vr.servers = append(vr.servers, rr)
+		}
+		m.vss = append(m.vss, vr)
+	}
+	return m, nil
+}
+
+func newRSRun(vc VirtualServer, rc RealServer) (*rsRun, error) {
+	rr := &rsRun{cfg: rc}
+	var policies []CheckPolicy
+	for i, c := range rc.Checks {
+		p := CheckPolicy{Retry: DefaultRetry, DelayLoop: c.DelayLoop, DelayBeforeRetry: c.DelayBeforeRetry, Alpha: vc.Alpha}
+		if p.DelayLoop <= 0 {
+			p.DelayLoop = vc.DelayLoop
+		}
+		if p.DelayBeforeRetry <= 0 {
+			p.DelayBeforeRetry = DefaultDelayBeforeRetry
+		}
+		var chk Checker
+		n := 0
+		if c.TCP != nil {
+			n++
+			cfg := *c.TCP
+			cfg.ConnOpts = cfg.ConnOpts.WithDefaults(rc.Address)
+			chk = NewTCPChecker(cfg)
+		}
+		if c.HTTP != nil {
+			n++
+			cfg := *c.HTTP
+			cfg.ConnOpts = cfg.ConnOpts.WithDefaults(rc.Address)
+			cfg.URLs = slices.Clone(cfg.URLs)
+			hc, err := NewHTTPChecker(cfg)
+			if err != nil {
+				return nil, fmt.Errorf("check %d: %w", i+1, err)
+			}
+			chk = hc
+		}
+		if c.Misc != nil {
+			n++
+			p.Retry = DefaultMiscRetry
+			mc, err := NewMiscChecker(*c.Misc, p.DelayLoop)
+			if err != nil {
+				return nil, fmt.Errorf("check %d: %w", i+1, err)
+			}
+			chk = mc
+		}
+		if c.Custom != nil {
+			n++
+			chk = c.Custom
+		}
+		if n != 1 {
+			return nil, fmt.Errorf("check %d: want exactly one of tcp_check, http_get/ssl_get, misc_check; have %d", i+1, n)
+		}
+		if c.Retry != nil {
+			if *c.Retry < 0 {
+				return nil, fmt.Errorf("check %d: retry %d is negative", i+1, *c.Retry)
+			}
+			p.Retry = *c.Retry
+		}
+		warmup := p.DelayLoop
+		switch {
+		case c.Warmup != nil:
+			warmup = *c.Warmup
+		case vc.Warmup != nil:
+			warmup = *vc.Warmup
+		}
+		policies = append(policies, p)
+		rr.checks = append(rr.checks, chk)
+		rr.timing = append(rr.timing, checkTiming{warmup: warmup})
+	}
+	rr.state = NewServerState(policies)
+	return rr, nil
+}
+
+// Run emits every virtual server's initial destinations, then runs the checks until ctx
+// ends. It returns once every goroutine it started has stopped (running checks are
+// canceled; hooks still queued are dropped).
+func (m *Manager) Run(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	timeout := m.opt.HookTimeout
+	if timeout <= 0 {
+		timeout = DefaultHookTimeout
+	}
+	m.hooks = script.NewQueue(ctx, m.log.With("component", "healthcheck hooks"), timeout)
+	sched := NewScheduler(m.clock, m.opt.Workers)
+	jitter := m.opt.Jitter
+	if jitter == nil {
+		jitter = defaultJitter
+	}
+	for _, vr := range m.vss {
+		vr.mu.Lock()
+		m.recompute(vr, "start", true)
+		vr.mu.Unlock()
+		for _, rr := range vr.servers {
+			for i := range rr.checks {
+				sched.Add(jitter(rr.timing[i].warmup), m.job(vr, rr, i))
+			}
+		}
+	}
+	sched.Run(ctx)
+	stop, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := m.hooks.Close(stop); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func (m *Manager) job(vr *vsRun, rr *rsRun, i int) Job {
+	return func(ctx context.Context) time.Duration {
+		r := rr.checks[i].Check(ctx)
+		if ctx.Err() != nil {
+			return 0 // stopping: a canceled check says nothing about the server
+		}
+		vr.mu.Lock()
+		defer vr.mu.Unlock()
+		tr := rr.state.Observe(i, r, m.clock.Now())
+		switch {
+		case tr.Changed && tr.Up:
+			m.log.Info("real server up", "vs", vr.cfg.Name, "rs", rr.cfg.Address, "cause", tr.Cause)
+		case tr.Changed:
+			m.log.Warn("real server down", "vs", vr.cfg.Name, "rs", rr.cfg.Address, "cause", tr.Cause)
+		case !r.Up:
+			m.log.Debug("check failed", "vs", vr.cfg.Name, "rs", rr.cfg.Address, "cause", tr.Cause)
+		}
+		if tr.WeightChanged {
+			m.log.Info("real server weight changed", "vs", vr.cfg.Name, "rs", rr.cfg.Address, "weight", rr.weight(), "cause", r.Why)
+		}
+		if tr.Changed || tr.WeightChanged {
+			m.recompute(vr, tr.Cause, false)
+		}
+		return tr.Next
+	}
+}
+
+func (rr *rsRun) weight() int {
+	if w := rr.state.DynamicWeight(); w != nil {
+		return *w
+	}
+	return rr.cfg.Weight
+}
+
+// recompute runs the pool logic for vr (locked), emits destinations when they changed (or
+// always at start) and queues hooks.
+func (m *Manager) recompute(vr *vsRun, cause string, start bool) {
+	servers := make([]PoolServer, len(vr.servers))
+	for i, rr := range vr.servers {
+		servers[i] = PoolServer{Address: rr.cfg.Address, Weight: rr.cfg.Weight, Up: rr.state.Up(),
+			Inhibit: rr.cfg.InhibitOnFailure, DynamicWeight: rr.state.DynamicWeight()}
+	}
+	dests, events := vr.pool.Update(servers)
+	for _, e := range events {
+		m.fire(vr, e)
+	}
+	if !start && slices.Equal(dests, vr.dests) {
+		return
+	}
+	vr.dests = dests
+	m.log.Info("virtual server destinations", "vs", vr.cfg.Name, "dests", fmt.Sprint(dests), "cause", cause)
+	if m.opt.OnChange != nil {
+		m.opt.OnChange(vr.cfg.Name, slices.Clone(dests))
+	}
+}
+
+func (m *Manager) fire(vr *vsRun, e Event) {
+	var cmd string
+	switch e.Kind {
+	case QuorumUp:
+		m.log.Info("quorum up", "vs", vr.cfg.Name, "cause", e.Cause)
+		cmd = vr.cfg.QuorumUp
+	case QuorumDown:
+		m.log.Warn("quorum down", "vs", vr.cfg.Name, "cause", e.Cause, "sorry_server", vr.pool.SorryActive())
+		cmd = vr.cfg.QuorumDown
+	case ServerUp, ServerDown:
+		for _, rr := range vr.servers {
+			if rr.cfg.Address == e.Server {
+				cmd = rr.cfg.NotifyUp
+				if e.Kind == ServerDown {
+					cmd = rr.cfg.NotifyDown
+				}
+			}
+		}
+	}
+	if cmd != "" && m.hooks != nil {
+		_ = m.hooks.Enqueue(cmd) // errors are logged by the queue
+	}
+}
+
+// VirtualServerStatus is one virtual server's view for `lvsd status`.
+type VirtualServerStatus struct {
+	Name        string             `json:"name"`
+	QuorumUp    bool               `json:"quorum_up"`
+	SorryActive bool               `json:"sorry_server_active"`
+	Dests       []Dest             `json:"-"`
+	RealServers []RealServerStatus `json:"real_servers"`
+}
+
+// RealServerStatus is one real server's health.
+type RealServerStatus struct {
+	Address netip.AddrPort `json:"address"`
+	// Weight is the effective weight (misc_dynamic's when set).
+	Weight      int           `json:"weight"`
+	Healthy     bool          `json:"healthy"`
+	LastWhy     string        `json:"last_result,omitempty"`
+	LastCheck   time.Time     `json:"last_check,omitzero"`
+	LastLatency time.Duration `json:"last_latency_ns,omitempty"`
+	// Failures is the current count of consecutive failures.
+	Failures int `json:"failures"`
+}
+
+// Status returns a snapshot of every virtual server, in configuration order.
+func (m *Manager) Status() []VirtualServerStatus {
+	out := make([]VirtualServerStatus, 0, len(m.vss))
+	for _, vr := range m.vss {
+		vr.mu.Lock()
+		st := VirtualServerStatus{Name: vr.cfg.Name, QuorumUp: vr.pool.QuorumUp(), SorryActive: vr.pool.SorryActive(), Dests: slices.Clone(vr.dests)}
+		for _, rr := range vr.servers {
+			st.RealServers = append(st.RealServers, RealServerStatus{
+				Address: rr.cfg.Address, Weight: rr.weight(), Healthy: rr.state.Up(),
+				LastWhy: rr.state.LastWhy, LastCheck: rr.state.LastTime, LastLatency: rr.state.LastLatency,
+				Failures: rr.state.Failures(),
+			})
+		}
+		vr.mu.Unlock()
+		out = append(out, st)
+	}
+	return out
+}
+
+// defaultJitter is uniform over [0, max).
+func defaultJitter(max time.Duration) time.Duration {
+	if max <= 0 {
+		return 0
+	}
+	return rand.N(max)
+}
