@@ -32,34 +32,43 @@ is_ours() {
 up() {
   ip link show dev "$DEV" >/dev/null 2>&1 || die "no such interface: $DEV (set DEV=...)"
   if is_ours; then log "up: default via $GW dev $DEV already"; return 0; fi
-  # The gateway must be on-link, or the kernel refuses the route (and we would have
-  # removed the old default for nothing).
-  ip -4 route get "$GW" oif "$DEV" >/dev/null 2>&1 || die "$GW is not reachable on $DEV"
+  # The gateway must be on-link on DEV (no " via " in the route to it), or the kernel
+  # refuses the new default after we removed the old one.
+  local r
+  r=$(ip -4 route get "$GW" oif "$DEV" 2>/dev/null) || die "$GW is not reachable on $DEV; nothing changed"
+  case "$r" in *" via "*) die "$GW is not on $DEV's own network; nothing changed" ;; esac
   mkdir -p "$STATE_DIR"
   if [ ! -e "$STATE" ]; then
     ip -4 route show default >"$STATE.tmp"
     mv "$STATE.tmp" "$STATE"
   fi
-  local r
   while IFS= read -r r; do
     [ -n "$r" ] && ip -4 route del $r        # word splitting intended: a route spec
   done < <(ip -4 route show default)
-  ip -4 route add default via "$GW" dev "$DEV"
+  if ! ip -4 route add default via "$GW" dev "$DEV"; then
+    log "could not add default via $GW dev $DEV; putting the previous default routes back"
+    restore_saved
+    exit 1
+  fi
   log "up: default via $GW dev $DEV (previous defaults saved in $STATE)"
+}
+
+# restore_saved re-adds the default routes saved by the first "up" and forgets them.
+restore_saved() {
+  [ -e "$STATE" ] || return 0
+  local r
+  while IFS= read -r r; do
+    r=${r//linkdown/}; r=${r//dead/}          # state flags ip prints but does not accept
+    [ -n "$r" ] && { ip -4 route add $r || log "could not restore: $r"; }
+  done <"$STATE"
+  rm -f "$STATE"
 }
 
 down() {
   if ip -4 route show default | grep -Eq "^default via $GW_RE dev $DEV( |\$)"; then
     ip -4 route del default via "$GW" dev "$DEV"
   fi
-  if [ -e "$STATE" ]; then
-    local r
-    while IFS= read -r r; do
-      r=${r//linkdown/}; r=${r//dead/}      # state flags ip prints but does not accept
-      [ -n "$r" ] && { ip -4 route add $r || log "could not restore: $r"; }
-    done <"$STATE"
-    rm -f "$STATE"
-  fi
+  restore_saved
   log "down: default via $GW removed, previous default routes restored"
 }
 
