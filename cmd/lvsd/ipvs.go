@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/lvsd/lvsd/lvs"
+)
+
+const ipvsHelp = `
+Show the kernel's IPVS table (all of it, not only what lvsd owns) in ipvsadm's formats,
+so habits and scripts carry over:
+
+  lvsd ipvs list [--stats|--rate] [--exact]   as 'ipvsadm -Ln'
+  lvsd ipvs save                              as 'ipvsadm-save -n' (input for ipvsadm-restore)
+
+Needs root (netlink) and a kernel with IPVS.`
+
+func cmdIPVS(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "lvsd ipvs: missing subcommand: list or save")
+		fmt.Fprintln(stderr, "Run 'lvsd ipvs --help' for usage.")
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fs := newFlagSet("ipvs", " list|save", ipvsHelp, stdout)
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK
+	case "list":
+		return ipvsList(args[1:], stdout, stderr)
+	case "save":
+		return ipvsSave(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "lvsd ipvs: unknown subcommand %q (want list or save)\n", args[0])
+	return exitUsage
+}
+
+func ipvsList(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("ipvs list", "", "Print the kernel's IPVS table in 'ipvsadm -Ln' layout.", stderr)
+	stats := fs.Bool("stats", false, "show counters (Conns InPkts OutPkts InBytes OutBytes), as ipvsadm --stats")
+	rate := fs.Bool("rate", false, "show rates (CPS InPPS OutPPS InBPS OutBPS), as ipvsadm --rate")
+	exact := fs.Bool("exact", false, "print exact numbers instead of K/M/G abbreviations, as ipvsadm --exact")
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) {
+		return exitUsage
+	}
+	if *stats && *rate {
+		fmt.Fprintln(stderr, "lvsd ipvs list: --stats and --rate are exclusive")
+		return exitUsage
+	}
+	t, code := readIPVS(stderr)
+	if t == nil {
+		return code
+	}
+	if err := lvs.WriteList(stdout, t, lvs.ListOptions{Stats: *stats, Rate: *rate, Exact: *exact}); err != nil {
+		fmt.Fprintf(stderr, "lvsd ipvs list: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func ipvsSave(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("ipvs save", "", "Print the kernel's IPVS table in 'ipvsadm-save -n' format.", stderr)
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) {
+		return exitUsage
+	}
+	t, code := readIPVS(stderr)
+	if t == nil {
+		return code
+	}
+	if err := lvs.WriteSave(stdout, t); err != nil {
+		fmt.Fprintf(stderr, "lvsd ipvs save: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func readIPVS(stderr io.Writer) (lvs.Table, int) {
+	k, err := lvs.OpenIPVS()
+	if err != nil {
+		fmt.Fprintf(stderr, "lvsd ipvs: %v\n", err)
+		return nil, exitFail
+	}
+	defer k.Close()
+	t, err := k.Services()
+	if err != nil {
+		fmt.Fprintf(stderr, "lvsd ipvs: %v\n", err)
+		return nil, exitFail
+	}
+	if t == nil {
+		t = lvs.Table{}
+	}
+	return t, exitOK
+}

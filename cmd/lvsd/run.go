@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/lvsd/lvsd/internal/daemon"
+)
+
+const runHelp = `
+Run the daemon in the foreground: VRRP instances, the IPVS virtual servers, their health
+checks and localnode rules, as configured. PATH is a .hcl file or a directory whose *.hcl
+files are merged. An invalid configuration is refused exactly as 'lvsd validate' refuses
+it, before anything on the system is touched.
+
+Signals: SIGTERM or SIGINT stop gracefully (a MASTER sends a priority-0 advert so a backup
+takes over at once, then removes its VIPs, then the IPVS services lvsd owns unless
+global.keep_ipvs_on_stop is set). SIGHUP is logged and ignored (reload is not implemented
+yet).`
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", "", runHelp, stderr)
+	path := fs.String("config", "", "configuration file or directory of *.hcl files (required)")
+	socket := fs.String("socket", "", "control socket path (default: global.control_socket, "+defaultSocket+")")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) || !requireFlag(fs, "config", *path, stderr) {
+		return exitUsage
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "lvsd run: %v\nRun 'lvsd run --help' for usage.\n", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitFail
+	}
+	if *socket != "" {
+		cfg.Global.ControlSocket = *socket
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Warn("SIGHUP received: configuration reload is not implemented yet; keeping the running configuration")
+			}
+		}
+	}()
+
+	log.Info("starting", "version", version, "config", *path, "summary", cfg.Summary())
+	if err := daemon.Run(ctx, daemon.Options{Config: cfg, Version: version, Log: log}); err != nil {
+		log.Error("lvsd stopped with an error", "err", err)
+		return exitFail
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

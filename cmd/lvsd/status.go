@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lvsd/lvsd/internal/daemon"
+)
+
+const defaultSocket = "/run/lvsd/lvsd.sock"
+
+const statusHelp = `
+Show the running daemon's view: each VRRP instance (state, priority, VIPs, the master's
+address, advert counters and packets dropped by reason) and each virtual server with its
+real servers (weight, health, last check).
+
+--json prints the machine-readable form documented in docs/contract.md.`
+
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("status", "", statusHelp, stderr)
+	socket := fs.String("socket", defaultSocket, "control socket of the daemon to ask")
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the daemon")
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) {
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	st, err := daemon.FetchStatus(ctx, *socket)
+	if err != nil {
+		fmt.Fprintf(stderr, "lvsd status: %v\n", err)
+		return exitFail
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			fmt.Fprintf(stderr, "lvsd status: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	}
+	writeStatusText(stdout, st, time.Now())
+	return exitOK
+}
+
+func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
+	fmt.Fprintf(w, "lvsd %s, router_id %s, up %s\n", st.Version, st.RouterID, now.Sub(st.StartedAt).Round(time.Second))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(st.VRRP) > 0 {
+		fmt.Fprintln(w, "\nVRRP instances:")
+		fmt.Fprintln(tw, "  NAME\tSTATE\tPRIO\tEFFECTIVE\tINTERFACE\tMASTER\tVIPS")
+		for _, v := range st.VRRP {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\t%s\t%s\n", v.Name, v.State, v.Priority, v.EffectivePriority,
+				v.Interface, orDash(v.MasterIP), strings.Join(v.VIPs, " "))
+		}
+		tw.Flush()
+		for _, v := range st.VRRP {
+			line := fmt.Sprintf("  %s: adverts sent %d, received %d, transitions %d", v.Name, v.AdvertsSent, v.AdvertsReceived, v.Transitions)
+			if d := formatDrops(v.Drops); d != "" {
+				line += ", dropped " + d
+			}
+			if t := v.LastTransition; t != nil {
+				line += fmt.Sprintf("; last %s -> %s (%s) %s ago", t.From, t.To, t.Reason, now.Sub(t.At).Round(time.Second))
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	if len(st.VirtualServers) > 0 {
+		fmt.Fprintln(w, "\nVirtual servers:")
+		for _, vs := range st.VirtualServers {
+			extra := ""
+			if vs.SorryActive {
+				extra = ", quorum lost: sorry server " + vs.SorryServer + " active"
+			}
+			if vs.ApplyError != "" {
+				extra += ", kernel: " + vs.ApplyError
+			}
+			fmt.Fprintf(w, "  %s %s %s %s%s\n", vs.Name, vs.Protocol, vs.Scheduler, vs.Kind, extra)
+			for _, rs := range vs.RealServers {
+				health := "down"
+				if rs.Healthy {
+					health = "up"
+				}
+				last := ""
+				if !rs.LastCheck.IsZero() {
+					last = fmt.Sprintf("last check %s ago: %s", now.Sub(rs.LastCheck).Round(time.Second), orDash(rs.LastResult))
+				}
+				fmt.Fprintf(tw, "    -> %s\tweight %d\t%s\t%s\n", rs.Address, rs.Weight, health, last)
+			}
+			tw.Flush()
+		}
+	}
+	if len(st.Localnodes) > 0 {
+		fmt.Fprintln(w, "\nLocalnode:")
+		for _, l := range st.Localnodes {
+			state := "not installed"
+			if l.Installed {
+				state = "installed"
+			}
+			if l.Error != "" {
+				state += ": " + l.Error
+			}
+			fmt.Fprintf(w, "  %s (%s): %s\n", l.Name, l.Mode, state)
+		}
+	}
+}
+
+func formatDrops(drops map[string]uint64) string {
+	var keys []string
+	for k, n := range drops {
+		if n > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, drops[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

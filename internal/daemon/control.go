@@ -1,0 +1,108 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// The control socket speaks HTTP over a unix socket: easy to extend, and debuggable with
+// `curl --unix-socket SOCK http://lvsd/status`.
+const statusPath = "/status"
+
+// ListenControl creates the control socket at path with mode 0600 (only root may read the
+// daemon's state or, later, change it). A stale socket left by a crashed daemon is
+// replaced; a live one is an error, so two daemons never share a socket.
+func ListenControl(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			c.Close()
+			return nil, fmt.Errorf("control socket %s: another lvsd is already listening there", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("control socket %s: remove stale socket: %w", path, err)
+		}
+	}
+	// The umask makes the socket 0600 from its creation: a chmod afterwards would leave a
+	// window in which any local user could connect.
+	old := syscall.Umask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return ln, nil
+}
+
+// ServeControl answers status requests on ln until ctx ends, then closes ln and removes
+// the socket file.
+func ServeControl(ctx context.Context, ln net.Listener, status func() Status, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+statusPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(status()); err != nil {
+			log.Warn("control socket: write status", "err", err)
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	err := srv.Serve(ln)
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// FetchStatus asks the daemon listening on socket for its status.
+func FetchStatus(ctx context.Context, socket string) (*Status, error) {
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+	}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://lvsd"+statusPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("no lvsd is listening on %s (is it running? is --socket right?)", socket)
+		}
+		return nil, fmt.Errorf("query %s: %w", socket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("query %s: %s: %s", socket, resp.Status, b)
+	}
+	var st Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("query %s: decode status: %w", socket, err)
+	}
+	return &st, nil
+}

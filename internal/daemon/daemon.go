@@ -1,0 +1,203 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/lvsd/lvsd/internal/config"
+	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/vrrp"
+)
+
+// Options are what `lvsd run` hands the daemon.
+type Options struct {
+	Config  *config.Config // validated
+	Version string
+	Log     *slog.Logger
+}
+
+// stopBudget bounds the graceful stop: VRRP's priority-0 adverts and VIP removal first,
+// then IPVS. SIGTERM must end the process within 2 s (contract), so each stage gets a
+// share of that.
+const stopBudget = 1500 * time.Millisecond
+
+// Run starts every configured part, serves the control socket, and stops gracefully when
+// ctx ends. Everything that can fail for a reason the user must fix (no IPVS in the
+// kernel, a missing interface, no permission for raw sockets, a busy control socket) is
+// checked before anything on the system changes.
+func Run(ctx context.Context, o Options) error {
+	cfg, log := o.Config, o.Log
+	d := &daemon{cfg: cfg, log: log, version: o.Version, started: time.Now()}
+
+	// Preflight: nothing below changes the system.
+	var kernel *lvs.IPVS
+	if len(cfg.VirtualServers) > 0 {
+		if err := lvs.CheckAvailable(); err != nil {
+			return fmt.Errorf("virtual_server blocks need IPVS: %w", err)
+		}
+		k, err := lvs.OpenIPVS()
+		if err != nil {
+			return fmt.Errorf("open IPVS: %w", err)
+		}
+		defer k.Close()
+		kernel = k
+	}
+	ln, err := ListenControl(cfg.Global.ControlSocket)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	// Components get their own contexts so that they stop in order, not all at once.
+	vrrpCtx, stopVRRP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopVRRP()
+	runners, err := newVRRP(vrrpCtx, cfg, vrrp.NewLinkWatcher(), vrrp.NewAddresses(), vrrp.NewAnnouncer(),
+		func(string) []func(vrrp.State) { return nil }, log)
+	if err != nil {
+		return err
+	}
+	d.vrrp = runners
+
+	failed := make(chan error, 4)
+	var lvsWG, vrrpWG, ctlWG sync.WaitGroup
+
+	// LVS: sysctls, then the reconciler converging the kernel to the desired table.
+	lvsCtx, stopLVS := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLVS()
+	if kernel != nil {
+		d.applySysctls()
+		d.lvs = newLVSState(cfg, lvs.NewReconciler(kernel, log.With("component", "ipvs")))
+		lvsWG.Add(1)
+		go func() {
+			defer lvsWG.Done()
+			if err := d.lvs.run(lvsCtx, cfg.Global.ReconcileInterval); err != nil && !errors.Is(err, context.Canceled) {
+				failed <- fmt.Errorf("IPVS reconciler: %w", err)
+			}
+		}()
+	}
+
+	for _, r := range runners {
+		vrrpWG.Add(1)
+		go func() {
+			defer vrrpWG.Done()
+			if err := r.inst.Run(vrrpCtx); err != nil {
+				failed <- err
+			}
+		}()
+	}
+
+	ctlCtx, stopCtl := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCtl()
+	ctlWG.Add(1)
+	go func() {
+		defer ctlWG.Done()
+		if err := ServeControl(ctlCtx, ln, d.status, log); err != nil {
+			failed <- fmt.Errorf("control socket: %w", err)
+		}
+	}()
+	log.Info("running", "control_socket", cfg.Global.ControlSocket, "vrrp_instances", len(runners),
+		"virtual_servers", len(cfg.VirtualServers))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", "cause", context.Cause(ctx))
+	case runErr = <-failed:
+		log.Error("stopping after a failure", "err", runErr)
+	}
+
+	// Graceful stop, in order: VRRP (priority-0 advert, VIPs removed, notify_stop), then the
+	// IPVS services lvsd owns, then the control socket.
+	deadline, cancel := context.WithTimeout(context.Background(), stopBudget)
+	defer cancel()
+	stopVRRP()
+	vrrpWG.Wait()
+	for _, r := range runners {
+		if err := r.queue.Close(deadline); err != nil {
+			log.Warn("notify scripts still running at stop were killed", "err", err)
+		}
+	}
+	stopLVS()
+	lvsWG.Wait()
+	if d.lvs != nil {
+		d.lvs.stop(deadline, cfg.Global.KeepIPVSOnStop, log)
+	}
+	stopCtl()
+	ctlWG.Wait()
+	return runErr
+}
+
+// daemon holds the running parts for status reporting.
+type daemon struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	version string
+	started time.Time
+	vrrp    []*vrrpRunner
+	lvs     *lvsState
+
+	mu      sync.Mutex
+	sysctls []SysctlStatus
+}
+
+func (d *daemon) status() Status {
+	st := Status{
+		RouterID:       d.cfg.Global.RouterID,
+		Version:        d.version,
+		StartedAt:      d.started,
+		VRRP:           []VRRPStatus{},
+		VirtualServers: []VirtualServerStatus{},
+	}
+	for _, r := range d.vrrp {
+		st.VRRP = append(st.VRRP, vrrpStatus(r.inst.Status()))
+	}
+	if d.lvs != nil {
+		st.VirtualServers = d.lvs.status()
+	}
+	d.mu.Lock()
+	st.Sysctls = append(st.Sysctls, d.sysctls...)
+	d.mu.Unlock()
+	return st
+}
+
+// applySysctls sets the director's kernel settings for the forwarding methods in use, in
+// this network namespace, and keeps the outcome for status. A failure is logged, not
+// fatal: the user may have set it already some other way, and status shows it.
+func (d *daemon) applySysctls() {
+	var ifaces []string
+	for _, in := range d.cfg.VRRPInstances {
+		ifaces = append(ifaces, in.Interface)
+		for _, v := range in.VIPs {
+			ifaces = append(ifaces, v.Dev)
+		}
+	}
+	ifaces = existingInterfaces(ifaces)
+	res := lvs.ApplySysctls(lvs.ProcSys{}, lvs.DirectorSysctls(forwardingKinds(d.cfg.VirtualServers), ifaces))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range res {
+		s := SysctlStatus{Key: r.Key, Value: r.Value, Reason: r.Reason}
+		if r.Err != nil {
+			s.Error = r.Err.Error()
+			d.log.Warn("director sysctl not applied", "key", r.Key, "value", r.Value, "reason", r.Reason, "err", r.Err)
+		} else {
+			d.log.Info("director sysctl applied", "key", r.Key, "value", r.Value, "reason", r.Reason)
+		}
+		d.sysctls = append(d.sysctls, s)
+	}
+}
+
+func existingInterfaces(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if _, err := net.InterfaceByName(n); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}

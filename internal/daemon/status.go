@@ -1,0 +1,84 @@
+// Package daemon wires the configured parts of lvsd together (VRRP instances, the IPVS
+// reconciler, health checks, localnode rules) and serves their state on the control socket.
+package daemon
+
+import "time"
+
+// Status is the daemon's view served on the control socket and printed by `lvsd status`.
+// The JSON shape is part of the user-facing contract (docs/contract.md): fields may be
+// added, never renamed.
+type Status struct {
+	RouterID       string                `json:"router_id"`
+	Version        string                `json:"version"`
+	StartedAt      time.Time             `json:"started_at"`
+	VRRP           []VRRPStatus          `json:"vrrp"`
+	VirtualServers []VirtualServerStatus `json:"virtual_servers"`
+	Sysctls        []SysctlStatus        `json:"sysctls,omitempty"`
+	Localnodes     []LocalnodeStatus     `json:"localnodes,omitempty"`
+}
+
+// VRRPStatus is one vrrp_instance.
+type VRRPStatus struct {
+	Name              string            `json:"name"`
+	State             string            `json:"state"` // INIT, BACKUP, MASTER, FAULT
+	Priority          int               `json:"priority"`
+	EffectivePriority int               `json:"effective_priority"`
+	Interface         string            `json:"interface"`
+	VIPs              []string          `json:"vips"`
+	MasterIP          string            `json:"master_ip"`
+	AdvertsSent       uint64            `json:"adverts_sent"`
+	AdvertsReceived   uint64            `json:"adverts_received"`
+	Drops             map[string]uint64 `json:"drops"`
+	Transitions       uint64            `json:"transitions"`
+	LastTransition    *TransitionStatus `json:"last_transition,omitempty"`
+}
+
+// TransitionStatus is the most recent state change of an instance and its cause.
+type TransitionStatus struct {
+	At     time.Time `json:"at"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+}
+
+// VirtualServerStatus is one virtual_server block and its real servers.
+type VirtualServerStatus struct {
+	Name         string             `json:"name"` // the block label as written
+	Protocol     string             `json:"protocol"`
+	Scheduler    string             `json:"lb_algo"`
+	Kind         string             `json:"lb_kind"`
+	QuorumUp     bool               `json:"quorum_up"`
+	SorryServer  string             `json:"sorry_server,omitempty"`
+	SorryActive  bool               `json:"sorry_server_active"`
+	RealServers  []RealServerStatus `json:"real_servers"`
+	LastApplied  time.Time          `json:"last_applied,omitempty"`
+	ApplyError   string             `json:"apply_error,omitempty"`
+	KernelActive bool               `json:"in_kernel"`
+}
+
+// RealServerStatus is one real server: its configured and effective weight and health.
+type RealServerStatus struct {
+	Address    string        `json:"address"` // IP:PORT or [IPv6]:PORT
+	Weight     int           `json:"weight"`  // effective weight (0 when inhibited)
+	Healthy    bool          `json:"healthy"`
+	LastCheck  time.Time     `json:"last_check,omitempty"`
+	LastResult string        `json:"last_result,omitempty"`
+	Latency    time.Duration `json:"latency_ns,omitempty"`
+	Failures   int           `json:"failures"`
+}
+
+// SysctlStatus is one director kernel setting lvsd applied at start.
+type SysctlStatus struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+	Error  string `json:"error,omitempty"`
+}
+
+// LocalnodeStatus is one localnode block and whether its rules are installed.
+type LocalnodeStatus struct {
+	Name      string `json:"name"`
+	Mode      string `json:"mode"`
+	Installed bool   `json:"installed"`
+	Error     string `json:"error,omitempty"`
+}

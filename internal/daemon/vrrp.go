@@ -1,0 +1,179 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/lvsd/lvsd/internal/config"
+	"github.com/lvsd/lvsd/internal/script"
+	"github.com/lvsd/lvsd/vrrp"
+)
+
+// hookTimeout bounds each notify script: a hung hook must not hold back the ones after it
+// forever (they run in order, per instance).
+const hookTimeout = 30 * time.Second
+
+// instanceConfig maps a validated vrrp_instance block to the engine's configuration.
+// primary is our source address for tie-breaks: unicast_src_ip, or the interface's
+// primary IPv4 address.
+func instanceConfig(in *config.VRRPInstance, primary netip.Addr) vrrp.InstanceConfig {
+	c := vrrp.InstanceConfig{
+		Name:            in.Name,
+		Interface:       in.Interface,
+		VRID:            in.VRID,
+		Priority:        in.Priority,
+		AdvertInt:       in.AdvertInt,
+		Preempt:         in.Preempt,
+		PreemptDelay:    in.PreemptDelay,
+		PrimaryIP:       primary,
+		UnicastPeers:    in.UnicastPeers,
+		InitialState:    vrrp.StateBackup,
+		GARPRepeat:      in.GARPMasterRepeat,
+		GARPDelay:       in.GARPMasterDelay,
+		TrackInterfaces: in.TrackInterfaces,
+	}
+	if in.InitialState == config.StateMaster {
+		c.InitialState = vrrp.StateMaster
+	}
+	if in.AuthType == config.AuthPass {
+		c.AuthType = vrrp.AuthPass
+		c.AuthPass = in.AuthPass
+	}
+	for _, v := range in.VIPs {
+		c.VIPs = append(c.VIPs, vrrp.VIP{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label})
+	}
+	return c
+}
+
+// hookNotifier runs an instance's notify scripts in transition order, as keepalived does:
+// the state's own script (notify_master, notify_backup, notify_fault, notify_stop) and
+// then `notify` with INSTANCE NAME STATE PRIORITY. Other reactions to a transition
+// (localnode rules) run first, through next.
+type hookNotifier struct {
+	cfg   *config.VRRPInstance
+	queue *script.Queue
+	next  []func(state vrrp.State)
+}
+
+func (n *hookNotifier) Notify(instance string, state vrrp.State, priority uint8) {
+	for _, f := range n.next {
+		f(state)
+	}
+	stateName := state.String()
+	var own string
+	switch state {
+	case vrrp.StateMaster:
+		own = n.cfg.NotifyMaster
+	case vrrp.StateBackup:
+		own = n.cfg.NotifyBackup
+	case vrrp.StateFault:
+		own = n.cfg.NotifyFault
+	case vrrp.StateInit: // the engine signals its stop as INIT
+		own = n.cfg.NotifyStop
+		stateName = "STOP"
+	}
+	if own != "" {
+		_ = n.queue.Enqueue(own) // errors are logged by the queue
+	}
+	if n.cfg.Notify != "" {
+		_ = n.queue.Enqueue(n.cfg.Notify, "INSTANCE", instance, stateName, strconv.Itoa(int(priority)))
+	}
+}
+
+// vrrpRunner is one instance with the effects it owns.
+type vrrpRunner struct {
+	inst  *vrrp.Instance
+	queue *script.Queue
+}
+
+// newVRRP prepares every instance: it resolves interfaces and source addresses and opens
+// the raw sockets. Nothing on the system changes here (no VIP, no advert), so a failure
+// leaves the machine as it was.
+func newVRRP(ctx context.Context, cfg *config.Config, links vrrp.LinkWatcher, addrs vrrp.Addresses,
+	garp vrrp.Announcer, reactions func(name string) []func(vrrp.State), log *slog.Logger) ([]*vrrpRunner, error) {
+	var runners []*vrrpRunner
+	closeAll := func() {
+		for _, r := range runners {
+			r.queue.Close(context.Background())
+		}
+	}
+	for i := range cfg.VRRPInstances {
+		in := &cfg.VRRPInstances[i]
+		where := fmt.Sprintf("vrrp_instance %q (%s)", in.Name, in.Pos)
+		if _, err := net.InterfaceByName(in.Interface); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: interface %q: %w", where, in.Interface, err)
+		}
+		for _, t := range in.TrackInterfaces {
+			if _, err := net.InterfaceByName(t); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("%s: track_interface %q: %w", where, t, err)
+			}
+		}
+		primary := in.UnicastSrcIP
+		if !primary.IsValid() {
+			p, err := vrrp.PrimaryIPv4(in.Interface)
+			if err != nil {
+				closeAll()
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			primary = p
+		}
+		conn, err := vrrp.NewConn(in.Interface, in.UnicastSrcIP, in.UnicastPeers)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		ilog := log.With("instance", in.Name)
+		queue := script.NewQueue(ctx, ilog.With("component", "hooks"), hookTimeout)
+		notifier := &hookNotifier{cfg: in, queue: queue, next: reactions(in.Name)}
+		watch := append([]string{in.Interface}, in.TrackInterfaces...)
+		ch, err := links.Watch(ctx, watch)
+		if err != nil {
+			conn.Close()
+			queue.Close(context.Background())
+			closeAll()
+			return nil, fmt.Errorf("%s: watch links: %w", where, err)
+		}
+		inst, err := vrrp.NewInstance(instanceConfig(in, primary), vrrp.Deps{
+			Conn: conn, Addresses: addrs, Announcer: garp, Notifier: notifier, Links: ch, Log: log,
+		})
+		if err != nil {
+			conn.Close()
+			queue.Close(context.Background())
+			closeAll()
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		runners = append(runners, &vrrpRunner{inst: inst, queue: queue})
+	}
+	return runners, nil
+}
+
+func vrrpStatus(s vrrp.Status) VRRPStatus {
+	out := VRRPStatus{
+		Name:              s.Name,
+		State:             s.State.String(),
+		Priority:          int(s.Priority),
+		EffectivePriority: int(s.EffectivePriority),
+		Interface:         s.Interface,
+		VIPs:              s.VIPs,
+		MasterIP:          s.MasterIP,
+		AdvertsSent:       s.AdvertsSent,
+		AdvertsReceived:   s.AdvertsReceived,
+		Drops:             s.Drops,
+		Transitions:       s.Transitions,
+	}
+	if out.VIPs == nil {
+		out.VIPs = []string{}
+	}
+	if s.Transitions > 0 {
+		out.LastTransition = &TransitionStatus{At: s.LastTransition.At, From: s.LastTransition.From.String(),
+			To: s.LastTransition.To.String(), Reason: s.LastTransition.Reason.String()}
+	}
+	return out
+}
