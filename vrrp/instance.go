@@ -90,6 +90,7 @@ type Instance struct {
 	handledTimers  atomic.Int64
 	handledLinks   atomic.Int64
 	notifyPending  atomic.Int64
+	looping        atomic.Bool // Start done and its timer armed
 }
 
 // NewInstance validates cfg and deps and returns an Instance ready to Run.
@@ -257,6 +258,7 @@ func (i *Instance) Run(ctx context.Context) error {
 		"priority", i.cfg.Priority, "advert_int", i.cfg.AdvertInt, "initial_state", i.cfg.InitialState)
 	i.apply(i.m.Start(clock.Now()), notify)
 	i.arm(timer)
+	i.looping.Store(true)
 
 	links := i.deps.Links
 loop:
