@@ -56,7 +56,10 @@ func Run(ctx context.Context, o Options) error {
 	// Components get their own contexts so that they stop in order, not all at once.
 	vrrpCtx, stopVRRP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopVRRP()
-	runners, err := newVRRP(vrrpCtx, cfg, vrrp.NewLinkWatcher(), vrrp.NewAddresses(), vrrp.NewAnnouncer(),
+	// Hooks outlive the instances: notify_stop is queued as an instance stops.
+	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHooks()
+	runners, err := newVRRP(vrrpCtx, hooksCtx, cfg, vrrp.NewLinkWatcher(), vrrp.NewAddresses(), vrrp.NewAnnouncer(),
 		func(string) []func(vrrp.State) { return nil }, log)
 	if err != nil {
 		return err

@@ -92,9 +92,10 @@ type vrrpRunner struct {
 }
 
 // newVRRP prepares every instance: it resolves interfaces and source addresses and opens
-// the raw sockets. Nothing on the system changes here (no VIP, no advert), so a failure
+// the raw sockets. ctx stops the link watchers; hooksCtx, which must outlive the
+// instances so that notify_stop still runs, owns the hook queues. Nothing on the system changes here (no VIP, no advert), so a failure
 // leaves the machine as it was.
-func newVRRP(ctx context.Context, cfg *config.Config, links vrrp.LinkWatcher, addrs vrrp.Addresses,
+func newVRRP(ctx, hooksCtx context.Context, cfg *config.Config, links vrrp.LinkWatcher, addrs vrrp.Addresses,
 	garp vrrp.Announcer, reactions func(name string) []func(vrrp.State), log *slog.Logger) ([]*vrrpRunner, error) {
 	var runners []*vrrpRunner
 	closeAll := func() {
@@ -130,7 +131,7 @@ func newVRRP(ctx context.Context, cfg *config.Config, links vrrp.LinkWatcher, ad
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		ilog := log.With("instance", in.Name)
-		queue := script.NewQueue(ctx, ilog.With("component", "hooks"), hookTimeout)
+		queue := script.NewQueue(hooksCtx, ilog.With("component", "hooks"), hookTimeout)
 		notifier := &hookNotifier{cfg: in, queue: queue, next: reactions(in.Name)}
 		watch := append([]string{in.Interface}, in.TrackInterfaces...)
 		ch, err := links.Watch(ctx, watch)
