@@ -26,6 +26,7 @@ type Scheduler struct {
 	clock   Clock
 	workers int
 
+	base    time.Time // keys are monotonic offsets from it
 	mu      sync.Mutex
 	h       entryHeap
 	seq     uint64
@@ -35,6 +36,7 @@ type Scheduler struct {
 
 type entry struct {
 	due time.Time
+	key int64  // due as nanoseconds since base: cheaper to compare than time.Time
 	seq uint64 // FIFO among equal due times
 	job Job
 }
@@ -47,7 +49,7 @@ func NewScheduler(clock Clock, workers int) *Scheduler {
 	if workers <= 0 {
 		workers = DefaultWorkers
 	}
-	return &Scheduler{clock: clock, workers: workers, wake: make(chan struct{}, 1)}
+	return &Scheduler{clock: clock, workers: workers, base: clock.Now(), wake: make(chan struct{}, 1)}
 }
 
 // Add schedules job to run first after delay (the warmup jitter is the caller's).
@@ -65,7 +67,7 @@ func (s *Scheduler) Len() int {
 func (s *Scheduler) push(due time.Time, job Job) {
 	s.mu.Lock()
 	s.seq++
-	heap.Push(&s.h, &entry{due: due, seq: s.seq, job: job})
+	heap.Push(&s.h, &entry{due: due, key: int64(due.Sub(s.base)), seq: s.seq, job: job})
 	first := s.h[0].seq == s.seq
 	s.mu.Unlock()
 	if first {
@@ -141,10 +143,10 @@ type entryHeap []*entry
 
 func (h entryHeap) Len() int { return len(h) }
 func (h entryHeap) Less(i, j int) bool {
-	if h[i].due.Equal(h[j].due) {
+	if h[i].key == h[j].key {
 		return h[i].seq < h[j].seq
 	}
-	return h[i].due.Before(h[j].due)
+	return h[i].key < h[j].key
 }
 func (h entryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *entryHeap) Push(x any)   { *h = append(*h, x.(*entry)) }

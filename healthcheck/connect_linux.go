@@ -1,0 +1,105 @@
+package healthcheck
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// connectOnly opens a TCP connection to the target and closes it: the whole of a
+// tcp_check. It uses raw non-blocking sockets instead of net.Dialer because a checker does
+// tens of thousands of these a second and needs none of net.Conn's set-up (getpeername,
+// getsockname, TCP_NODELAY, ...): the fast path, taken when the handshake is already done
+// when connect returns (loopback, very near servers), is three syscalls plus close; other
+// connections wait in Go's netpoller like any socket.
+func (o ConnOpts) connectOnly(ctx context.Context) error {
+	timeout := o.timeout()
+	fail := func(err error) error {
+		return fmt.Errorf("connect %s: %s", o.Target, terse(err, timeout))
+	}
+	family, sa := sockaddr(o.Target)
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fail(os.NewSyscallError("socket", err))
+	}
+	if o.BindTo.IsValid() {
+		_, bsa := sockaddr(netip.AddrPortFrom(o.BindTo, 0))
+		if err := unix.Bind(fd, bsa); err != nil {
+			unix.Close(fd)
+			return fail(err)
+		}
+	}
+	err = unix.Connect(fd, sa)
+	if err == unix.EINPROGRESS || err == unix.EINTR {
+		// A second connect reports the state: done (EISCONN), pending (EALREADY), failed.
+		err = unix.Connect(fd, sa)
+		if err == unix.EISCONN {
+			err = nil
+		}
+	}
+	if err == nil || (err != unix.EALREADY && err != unix.EINPROGRESS && err != unix.EINTR) {
+		unix.Close(fd)
+		if err != nil {
+			return fail(err)
+		}
+		return nil
+	}
+
+	// Slow path: wait for the handshake in the netpoller.
+	f := os.NewFile(uintptr(fd), "tcp_check")
+	defer f.Close()
+	_ = f.SetWriteDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(ctx, func() { _ = f.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return fail(err)
+	}
+	var soErr error
+	waited := false
+	werr := rc.Write(func(fd uintptr) bool {
+		if !waited { // called once before any wait: the socket is still connecting
+			waited = true
+			return false
+		}
+		v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
+		switch {
+		case err != nil:
+			soErr = err
+		case v == 0:
+		case unix.Errno(v) == unix.EINPROGRESS || unix.Errno(v) == unix.EALREADY || unix.Errno(v) == unix.EINTR:
+			return false
+		default:
+			soErr = unix.Errno(v)
+		}
+		return true
+	})
+	if werr != nil {
+		if ctx.Err() != nil {
+			return fail(ctx.Err())
+		}
+		return fail(werr)
+	}
+	if soErr != nil {
+		return fail(soErr)
+	}
+	return nil
+}
+
+func sockaddr(ap netip.AddrPort) (int, unix.Sockaddr) {
+	a := ap.Addr()
+	if a.Is4() || a.Is4In6() {
+		return unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
+	}
+	sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
+	if z := a.Zone(); z != "" {
+		if ifi, err := netInterfaceIndex(z); err == nil {
+			sa.ZoneId = uint32(ifi)
+		}
+	}
+	return unix.AF_INET6, sa
+}
