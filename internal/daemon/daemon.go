@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/lvs"
 	"github.com/lvsd/lvsd/vrrp"
@@ -46,6 +47,14 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer k.Close()
 		kernel = k
+		d.lvs = newLVSState(cfg, lvs.NewReconciler(kernel, log.With("component", "ipvs")))
+		health, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{
+			Log: log.With("component", "healthcheck"), OnChange: d.lvs.onChange,
+		})
+		if err != nil {
+			return fmt.Errorf("health checks: %w", err)
+		}
+		d.lvs.health = health
 	}
 	ln, err := ListenControl(cfg.Global.ControlSocket)
 	if err != nil {
@@ -66,20 +75,33 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d.vrrp = runners
 
-	failed := make(chan error, 4)
+	// The first failure of a component stops the daemon; later ones are only logged.
+	failed := make(chan error, 1)
+	fail := func(err error) {
+		select {
+		case failed <- err:
+		default:
+			log.Error("component failed during stop", "err", err)
+		}
+	}
 	var lvsWG, vrrpWG, ctlWG sync.WaitGroup
 
 	// LVS: sysctls, then the reconciler converging the kernel to the desired table.
 	lvsCtx, stopLVS := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLVS()
-	if kernel != nil {
+	if d.lvs != nil {
 		d.applySysctls()
-		d.lvs = newLVSState(cfg, lvs.NewReconciler(kernel, log.With("component", "ipvs")))
-		lvsWG.Add(1)
+		lvsWG.Add(2)
+		go func() {
+			defer lvsWG.Done()
+			if err := d.lvs.health.Run(lvsCtx); err != nil && !errors.Is(err, context.Canceled) {
+				fail(fmt.Errorf("health checks: %w", err))
+			}
+		}()
 		go func() {
 			defer lvsWG.Done()
 			if err := d.lvs.run(lvsCtx, cfg.Global.ReconcileInterval); err != nil && !errors.Is(err, context.Canceled) {
-				failed <- fmt.Errorf("IPVS reconciler: %w", err)
+				fail(fmt.Errorf("IPVS reconciler: %w", err))
 			}
 		}()
 	}
@@ -89,7 +111,7 @@ func Run(ctx context.Context, o Options) error {
 		go func() {
 			defer vrrpWG.Done()
 			if err := r.inst.Run(vrrpCtx); err != nil {
-				failed <- err
+				fail(err)
 			}
 		}()
 	}
@@ -100,7 +122,7 @@ func Run(ctx context.Context, o Options) error {
 	go func() {
 		defer ctlWG.Done()
 		if err := ServeControl(ctlCtx, ln, d.status, log); err != nil {
-			failed <- fmt.Errorf("control socket: %w", err)
+			fail(fmt.Errorf("control socket: %w", err))
 		}
 	}()
 	log.Info("running", "control_socket", cfg.Global.ControlSocket, "vrrp_instances", len(runners),

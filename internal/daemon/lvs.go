@@ -18,32 +18,28 @@ type lvsState struct {
 	rec     *lvs.Reconciler
 	updates chan lvs.Table
 
-	mu          sync.Mutex
-	dests       [][]healthcheck.Dest
-	lastApplied time.Time
+	index  map[string]int // virtual server name -> index in cfg.VirtualServers
+	health *healthcheck.Manager
+
+	mu    sync.Mutex
+	dests [][]healthcheck.Dest
 }
 
 func newLVSState(cfg *config.Config, rec *lvs.Reconciler) *lvsState {
 	s := &lvsState{cfg: cfg, rec: rec, updates: make(chan lvs.Table, 1)}
 	s.dests = make([][]healthcheck.Dest, len(cfg.VirtualServers))
+	s.index = make(map[string]int, len(cfg.VirtualServers))
 	for i, vs := range cfg.VirtualServers {
-		s.dests[i] = initialDests(&vs)
+		s.index[vs.Name] = i
 	}
-	s.push()
 	return s
 }
 
-// initialDests is what a virtual server has before any check ran: every real server with
-// its weight, or none with alpha (keepalived: alpha starts real servers down).
-func initialDests(vs *config.VirtualServer) []healthcheck.Dest {
-	var out []healthcheck.Dest
-	for _, rs := range vs.RealServers {
-		if vs.Alpha && len(rs.Checks) > 0 {
-			continue
-		}
-		out = append(out, healthcheck.Dest{Address: rs.Addr, Weight: rs.Weight})
+// onChange is the health manager's callback: a virtual server's destinations changed.
+func (s *lvsState) onChange(vs string, dests []healthcheck.Dest) {
+	if i, ok := s.index[vs]; ok {
+		s.setDests(i, dests)
 	}
-	return out
 }
 
 // setDests replaces virtual server i's destinations and schedules a reconcile.
@@ -89,8 +85,10 @@ func (s *lvsState) stop(ctx context.Context, keep bool, log *slog.Logger) {
 }
 
 func (s *lvsState) status() []VirtualServerStatus {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var hs []healthcheck.VirtualServerStatus
+	if s.health != nil {
+		hs = s.health.Status()
+	}
 	out := make([]VirtualServerStatus, 0, len(s.cfg.VirtualServers))
 	for i := range s.cfg.VirtualServers {
 		vs := &s.cfg.VirtualServers[i]
@@ -105,19 +103,20 @@ func (s *lvsState) status() []VirtualServerStatus {
 		if vs.SorryServer != nil {
 			vst.SorryServer = vs.SorryServer.String()
 		}
-		weights := map[string]int{}
-		for _, d := range s.dests[i] {
-			if d.Sorry {
-				vst.SorryActive = true
-				continue
+		if i < len(hs) {
+			h := hs[i]
+			vst.QuorumUp, vst.SorryActive = h.QuorumUp, h.SorryActive
+			inKernel := map[string]int{}
+			for _, d := range h.Dests {
+				inKernel[d.Address.String()] = d.Weight
 			}
-			weights[d.Address.String()] = d.Weight
-		}
-		for _, rs := range vs.RealServers {
-			w, in := weights[rs.Addr.String()]
-			vst.RealServers = append(vst.RealServers, RealServerStatus{
-				Address: rs.Addr.String(), Weight: w, Healthy: in && (w > 0 || rs.Weight == 0),
-			})
+			for _, rs := range h.RealServers {
+				w := inKernel[rs.Address.String()] // 0 when removed or inhibited
+				vst.RealServers = append(vst.RealServers, RealServerStatus{
+					Address: rs.Address.String(), Weight: w, Healthy: rs.Healthy,
+					LastCheck: rs.LastCheck, LastResult: rs.LastWhy, Latency: rs.LastLatency, Failures: rs.Failures,
+				})
+			}
 		}
 		out = append(out, vst)
 	}
