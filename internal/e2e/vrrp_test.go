@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lvsd/lvsd/internal/netns"
 )
 
 // Timeouts: with advert_int 1 a backup of priority 100 declares the master down after
@@ -105,17 +107,30 @@ func TestNoPreempt(t *testing.T) {
 	l.wantVIP(l.R1, true, time.Second)
 }
 
-// TestEqualPriority: with equal priorities the higher primary address wins (RFC 3768
-// 6.4.3), whoever starts first.
+// TestEqualPriority: two masters of equal priority (RFC 3768 6.4.3): the one with the
+// higher primary address stays MASTER, the other becomes BACKUP. (An established master
+// is not preempted by an equal priority, so the test first makes both master: a firewall
+// rule in each router's namespace hides their adverts from each other until both are.)
 func TestEqualPriority(t *testing.T) {
 	l := newLab(t)
+	for _, h := range []*netns.Host{l.R1, l.R2} {
+		if out, err := h.Exec("iptables", "-A", "INPUT", "-p", "112", "-j", "DROP"); err != nil {
+			t.Fatalf("iptables in %s: %v %s", h.Name, err, out)
+		}
+	}
 	d1 := l.lvsd(l.R1, Spec{Priority: 100})
 	d2 := l.lvsd(l.R2, Spec{Priority: 100})
+	l.wantState(d1, "MASTER", electTimeout)
 	l.wantState(d2, "MASTER", electTimeout)
+	for _, h := range []*netns.Host{l.R1, l.R2} {
+		if out, err := h.Exec("iptables", "-D", "INPUT", "-p", "112", "-j", "DROP"); err != nil {
+			t.Fatalf("iptables in %s: %v %s", h.Name, err, out)
+		}
+	}
 	l.wantState(d1, "BACKUP", 3*time.Second)
-	l.stable(d1, "BACKUP", 2*time.Second)
-	l.wantVIP(l.R2, true, time.Second)
+	l.stable(d2, "MASTER", 2*time.Second)
 	l.wantVIP(l.R1, false, time.Second)
+	l.wantVIP(l.R2, true, time.Second)
 	st, err := d1.Instance("VI_1")
 	if err != nil {
 		t.Fatal(err)
