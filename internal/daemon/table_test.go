@@ -1,0 +1,65 @@
+package daemon
+
+import (
+	"net"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/healthcheck"
+	"github.com/lvsd/lvsd/internal/config"
+	"github.com/lvsd/lvsd/lvs"
+)
+
+func TestDesiredTable(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	vss := []config.VirtualServer{
+		{
+			Name: "10.0.0.1:80", Addr: ap("10.0.0.1:80"), Protocol: config.ProtoTCP, LBAlgo: "wrr", LBKind: config.LBDR,
+			PersistenceTimeout: 300 * time.Second, PersistenceGranularity: net.CIDRMask(24, 32),
+			RealServers: []config.RealServer{
+				{Addr: ap("10.0.0.11:80"), Weight: 3, UpperThreshold: 100, LowerThreshold: 10},
+				{Addr: ap("10.0.0.12:80"), Weight: 1},
+			},
+		},
+		{
+			Name: "fwmark:3", FWMark: 3, LBAlgo: "sh", SchedFallback: true, SchedPort: true, LBKind: config.LBTUN,
+			PersistenceGranularity: net.CIDRMask(32, 32),
+			RealServers:            []config.RealServer{{Addr: ap("10.0.0.21:0"), Weight: 1}},
+		},
+		{
+			Name: "[2001:db8::1]:53", Addr: ap("[2001:db8::1]:53"), Protocol: config.ProtoUDP, LBAlgo: "rr", OPS: true,
+			PersistenceGranularity: net.CIDRMask(128, 128),
+		},
+	}
+	dests := [][]healthcheck.Dest{
+		{{Address: ap("10.0.0.11:80"), Weight: 3}, {Address: ap("10.0.0.12:80"), Weight: 0}},
+		{{Address: ap("10.0.0.21:0"), Weight: 1}},
+		nil,
+	}
+	got := desiredTable(vss, dests)
+	want := lvs.Table{
+		{
+			Key: lvs.AddrKey(lvs.TCP, netip.MustParseAddr("10.0.0.1"), 80), Scheduler: "wrr",
+			Persistence: 300, NetmaskBits: 24,
+			Destinations: []lvs.Destination{
+				{Addr: netip.MustParseAddr("10.0.0.11"), Port: 80, Weight: 3, Forward: lvs.DR, UpperThreshold: 100, LowerThreshold: 10},
+				{Addr: netip.MustParseAddr("10.0.0.12"), Port: 80, Weight: 0, Forward: lvs.DR},
+			},
+		},
+		{
+			Key: lvs.FWMarkKey(lvs.IPv4, 3), Scheduler: "sh", Flags: lvs.FlagSched1 | lvs.FlagSched2,
+			Destinations: []lvs.Destination{{Addr: netip.MustParseAddr("10.0.0.21"), Port: 0, Weight: 1, Forward: lvs.TUN}},
+		},
+		{
+			Key: lvs.AddrKey(lvs.UDP, netip.MustParseAddr("2001:db8::1"), 53), Scheduler: "rr", Flags: lvs.FlagOnePacket,
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("desiredTable:\n got %+v\nwant %+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("desired table does not validate: %v", err)
+	}
+}
