@@ -135,6 +135,11 @@ func Parse(b []byte) (adv Advert, err error) {
 	if len(b) < need {
 		return Advert{}, parseErr(ErrTruncated, "%d bytes, %d addresses need %d", len(b), count, need)
 	}
+	if len(b) > need {
+		// The raw socket hands us exactly the IP payload; extra bytes mean the count
+		// is wrong (keepalived drops such packets too).
+		return Advert{}, parseErr(ErrMalformed, "%d bytes, %d addresses need exactly %d", len(b), count, need)
+	}
 	if c := Checksum(b); c != 0 {
 		return Advert{}, parseErr(ErrChecksum, "checksum field %#04x", binary.BigEndian.Uint16(b[6:]))
 	}
@@ -155,7 +160,7 @@ func Parse(b []byte) (adv Advert, err error) {
 		return adv, nil
 	}
 	var l layers.VRRPv2
-	if err := l.DecodeFromBytes(b[:need], gopacket.NilDecodeFeedback); err != nil {
+	if err := l.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
 		return Advert{}, parseErr(ErrMalformed, "%v", err)
 	}
 	if len(l.IPAddress) != count {
