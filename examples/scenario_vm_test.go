@@ -1,0 +1,332 @@
+//go:build vmtest
+
+package examples_test
+
+// The examples run for real: each test builds the seed's lab in network namespaces (same
+// interface names and addresses as the example), prepares the real servers with the
+// example's own realserver.sh, runs `lvsd run --config examples/<x>/director.hcl` in the
+// director's namespace and sends HTTP requests to the VIP from a client namespace.
+// IPVS is needed, so these tests carry the vmtest tag and run inside the VM:
+//
+//	go test -c -tags vmtest -o bin/vmtest/examples.test ./examples
+//	go run ./internal/vmtest/cmd/vmtest -exec 'cd examples && ../bin/vmtest/examples.test -test.v'
+//
+// (or add {"examples", "examples"} to the suites of internal/vmtest/cmd/vmtest).
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/internal/netns"
+)
+
+type scenario struct {
+	t   *testing.T
+	lab *netns.Lab
+}
+
+func newScenario(t *testing.T) *scenario {
+	t.Helper()
+	requireRoot(t)
+	// In the VM only (vmtest tag): the guest's kernel, not the host's.
+	if out, err := exec.Command("modprobe", "ip_vs").CombinedOutput(); err != nil {
+		t.Fatalf("modprobe ip_vs: %v\n%s", err, out)
+	}
+	return &scenario{t: t, lab: netns.New(t)}
+}
+
+// bridge adds a bridge to the lab's switch namespace (the lab's own is "br0").
+func (s *scenario) bridge(name string) {
+	s.t.Helper()
+	s.ip("-n", s.lab.Switch, "link", "add", name, "type", "bridge", "stp_state", "0", "forward_delay", "0")
+	s.ip("-n", s.lab.Switch, "link", "set", name, "up")
+}
+
+// host adds namespace name with interface ifname on bridge br and addresses cidrs.
+func (s *scenario) host(name, ifname, br string, cidrs ...string) *netns.Host {
+	s.t.Helper()
+	s.lab.IfName = ifname
+	h := s.lab.MustAddHost(s.t, name, cidrs...)
+	if br != "br0" {
+		s.ip("-n", s.lab.Switch, "link", "set", h.Port, "master", br)
+	}
+	return h
+}
+
+// addIf gives h a second interface ifname on bridge br.
+func (s *scenario) addIf(h *netns.Host, ifname, br string, cidrs ...string) {
+	s.t.Helper()
+	port := "q-" + h.Name + "-" + ifname
+	if len(port) > 15 {
+		port = port[:15]
+	}
+	s.ip("-n", s.lab.Switch, "link", "add", port, "type", "veth", "peer", "name", ifname, "netns", h.NS)
+	s.ip("-n", s.lab.Switch, "link", "set", port, "master", br, "up")
+	for _, c := range cidrs {
+		s.ip("-n", h.NS, "addr", "add", c, "dev", ifname)
+	}
+	s.ip("-n", h.NS, "link", "set", ifname, "up")
+}
+
+func (s *scenario) ip(args ...string) string {
+	s.t.Helper()
+	out, err := netns.IP(args...)
+	if err != nil {
+		s.t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+func (s *scenario) in(h *netns.Host, name string, args ...string) string {
+	s.t.Helper()
+	out, err := netns.Exec(h.NS, name, args...)
+	if err != nil {
+		s.t.Fatalf("%s: %s %s: %v\n%s", h.Name, name, strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// realserver runs the example's realserver.sh up in h.
+func (s *scenario) realserver(h *netns.Host, dir string, env ...string) {
+	s.t.Helper()
+	script, err := filepath.Abs(filepath.Join(dir, "realserver.sh"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	args := append([]string{"STATE_DIR=" + s.t.TempDir()}, env...)
+	s.in(h, "env", append(args, "bash", script, "up")...)
+}
+
+// web answers every HTTP request on port 80 (all addresses) in h with its name.
+func (s *scenario) web(h *netns.Host) {
+	s.t.Helper()
+	var ln net.Listener
+	if err := h.Do(func() (err error) { ln, err = net.Listen("tcp4", ":80"); return err }); err != nil {
+		s.t.Fatalf("listen :80 in %s: %v", h.Name, err)
+	}
+	name := h.Name
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, name) }),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(ln) // ends with Close in Cleanup
+	s.t.Cleanup(func() { srv.Close() })
+}
+
+// lvsd starts `lvsd run --config cfg` in h.
+func (s *scenario) lvsd(h *netns.Host, cfg string) *netns.Proc {
+	s.t.Helper()
+	bin := os.Getenv("LVSD_BIN")
+	if bin == "" {
+		var err error
+		if bin, err = filepath.Abs("../bin/lvsd"); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(bin); err != nil {
+		s.t.Fatalf("lvsd binary: %v (run make build, or set LVSD_BIN)", err)
+	}
+	abs, err := filepath.Abs(cfg)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	sock := filepath.Join(s.t.TempDir(), "lvsd.sock")
+	p, err := h.Start(bin, "run", "--config", abs, "--socket", sock, "--log-level", "debug")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() {
+		if s.t.Failed() {
+			s.t.Logf("lvsd in %s:\n%s", h.Name, p.Output())
+		}
+	})
+	return p
+}
+
+// get fetches url from h; it returns the body ("" on failure).
+func (s *scenario) get(h *netns.Host, url string) string {
+	out, err := netns.Exec(h.NS, "curl", "-s", "-m", "2", url)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(out)
+}
+
+// waitAnswers polls url from client until every name in want has answered, or fails.
+func (s *scenario) waitAnswers(client *netns.Host, url string, want ...string) {
+	s.t.Helper()
+	seen := map[string]int{}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		seen[s.get(client, url)]++
+		all := true
+		for _, w := range want {
+			all = all && seen[w] > 0
+		}
+		if all {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.t.Fatalf("GET %s from %s: want answers from %v within 60s, got %v", url, client.Name, want, seen)
+}
+
+// count sends n requests and counts the answers by body.
+func (s *scenario) count(client *netns.Host, url string, n int) map[string]int {
+	got := map[string]int{}
+	for range n {
+		got[s.get(client, url)]++
+	}
+	return got
+}
+
+// stop sends SIGTERM to lvsd and checks that it exits and takes the VIP and its IPVS
+// services with it (keep_ipvs_on_stop is false in every example).
+func (s *scenario) stop(p *netns.Proc, h *netns.Host, dev, vip string) {
+	s.t.Helper()
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatal(err)
+	}
+	if done, _ := p.Wait(15 * time.Second); !done {
+		s.t.Fatalf("lvsd in %s did not exit within 15s of SIGTERM", h.Name)
+	}
+	if vip != "" {
+		if a := s.ip("-n", h.NS, "-4", "-o", "addr", "show", "dev", dev, "to", vip+"/32"); a != "" {
+			s.t.Errorf("after stop: VIP still on %s: %q", dev, a)
+		}
+	}
+	if tbl := s.in(h, "ipvsadm", "-Ln"); strings.Contains(tbl, "TCP ") {
+		s.t.Errorf("after stop: IPVS services left:\n%s", tbl)
+	}
+}
+
+func (s *scenario) mac(h *netns.Host, dev string) string {
+	s.t.Helper()
+	f := strings.Fields(s.ip("-n", h.NS, "-br", "link", "show", "dev", dev))
+	if len(f) < 3 {
+		s.t.Fatalf("no MAC for %s in %s", dev, h.Name)
+	}
+	return f[2]
+}
+
+// TestScenarioDROneSegment: seed 000's lab, examples/dr-one-segment.
+func TestScenarioDROneSegment(t *testing.T) {
+	s := newScenario(t)
+	client := s.host("cl", "eth0", "br0", "192.168.0.10/24")
+	dir := s.host("dir", "enp0s3", "br0", "192.168.0.178/24")
+	rs1 := s.host("rs1", "enp0s3", "br0", "192.168.0.179/24")
+	rs2 := s.host("rs2", "enp0s3", "br0", "192.168.0.180/24")
+	for _, rs := range []*netns.Host{rs1, rs2} {
+		s.realserver(rs, "dr-one-segment")
+		s.web(rs)
+	}
+	p := s.lvsd(dir, "dr-one-segment/director.hcl")
+	s.waitAnswers(client, "http://192.168.0.101/", "rs1", "rs2")
+
+	// The real servers hold the VIP too, but only the director may answer ARP for it.
+	neigh := s.in(client, "ip", "neigh", "show", "192.168.0.101")
+	if want := s.mac(dir, "enp0s3"); !strings.Contains(neigh, want) {
+		t.Errorf("client's ARP entry for the VIP: %q, want the director's MAC %s", neigh, want)
+	}
+	// Direct routing: replies do not pass the director, so its IPVS counts no OutPkts.
+	st := s.in(dir, "ipvsadm", "-Ln", "--stats")
+	for _, line := range strings.Split(st, "\n") {
+		// "TCP  192.168.0.101:80   Conns InPkts OutPkts InBytes OutBytes"
+		if f := strings.Fields(line); len(f) >= 5 && f[0] == "TCP" && f[1] == "192.168.0.101:80" && f[4] != "0" {
+			t.Errorf("director's IPVS saw %s reply packets (OutPkts): replies should bypass it:\n%s", f[4], st)
+		}
+	}
+	if tbl := s.in(dir, "ipvsadm", "-Ln"); !strings.Contains(tbl, "wlc") || !strings.Contains(tbl, "Route   2") {
+		t.Errorf("director's IPVS table is not wlc with rs1 at weight 2 (Route):\n%s", tbl)
+	}
+	s.stop(p, dir, "enp0s3", "192.168.0.101")
+}
+
+// TestScenarioNATWRR: seed 004's LVS-NAT lab, examples/nat-wrr.
+func TestScenarioNATWRR(t *testing.T) {
+	s := newScenario(t)
+	s.bridge("br1") // clients' network; br0 is the private one
+	client := s.host("cl", "eth0", "br1", "172.18.0.10/24")
+	dir := s.host("dir", "ens37", "br0", "192.168.59.100/24")
+	s.addIf(dir, "ens33", "br1", "172.18.0.100/24")
+	rs1 := s.host("rs1", "ens33", "br0", "192.168.59.131/24")
+	rs2 := s.host("rs2", "ens33", "br0", "192.168.59.132/24")
+	for _, rs := range []*netns.Host{rs1, rs2} {
+		s.realserver(rs, "nat-wrr")
+		s.web(rs)
+	}
+	if v := s.in(dir, "sysctl", "-n", "net.ipv4.ip_forward"); v != "0" {
+		t.Fatalf("setup: director ip_forward = %s, want 0 (lvsd must set it)", v)
+	}
+	p := s.lvsd(dir, "nat-wrr/director.hcl")
+	s.waitAnswers(client, "http://172.18.0.100/", "rs1", "rs2")
+	if v := s.in(dir, "sysctl", "-n", "net.ipv4.ip_forward"); v != "1" {
+		t.Errorf("director ip_forward = %s, want 1 (set by lvsd for NAT)", v)
+	}
+	// wrr 3:1 is deterministic: any 8 consecutive new connections split 6:2.
+	if got := s.count(client, "http://172.18.0.100/", 8); got["rs1"] != 6 || got["rs2"] != 2 {
+		t.Errorf("8 requests: %v, want rs1:6 rs2:2", got)
+	}
+	s.stop(p, dir, "", "")
+}
+
+// TestScenarioTUN: seed 004's LVS-TUN lab, examples/tun (client on the segment, as the
+// real servers answer it directly).
+func TestScenarioTUN(t *testing.T) {
+	s := newScenario(t)
+	client := s.host("cl", "eth0", "br0", "192.168.59.10/24")
+	dir := s.host("dir", "ens37", "br0", "192.168.59.130/24")
+	rs1 := s.host("rs1", "ens33", "br0", "192.168.59.131/24")
+	rs2 := s.host("rs2", "ens33", "br0", "192.168.59.132/24")
+	for _, rs := range []*netns.Host{rs1, rs2} {
+		s.realserver(rs, "tun") // loads ipip in the guest: tunl0 appears in every namespace
+		s.web(rs)
+	}
+	p := s.lvsd(dir, "tun/director.hcl")
+	s.waitAnswers(client, "http://192.168.59.100/", "rs1", "rs2")
+	if tbl := s.in(dir, "ipvsadm", "-Ln"); !strings.Contains(tbl, "Tunnel") {
+		t.Errorf("director's IPVS table has no Tunnel destinations:\n%s", tbl)
+	}
+	neigh := s.in(client, "ip", "neigh", "show", "192.168.59.100")
+	if want := s.mac(dir, "ens37"); !strings.Contains(neigh, want) {
+		t.Errorf("client's ARP entry for the VIP: %q, want the director's MAC %s", neigh, want)
+	}
+	s.stop(p, dir, "ens37", "192.168.59.100")
+}
+
+// TestScenarioDRAcrossSegments: seed 004's multi-segment DR lab, examples/dr-across-segments:
+// the client is behind a router that reaches the VIP network 10.0.0.0/24 on the servers' wire.
+func TestScenarioDRAcrossSegments(t *testing.T) {
+	s := newScenario(t)
+	s.bridge("br1") // clients' network
+	client := s.host("cl", "eth0", "br1", "172.18.0.10/24")
+	s.in(client, "ip", "route", "add", "default", "via", "172.18.0.100")
+	router := s.host("rt", "ens224", "br0", "192.168.59.200/24", "10.0.0.200/24")
+	s.addIf(router, "ens160", "br1", "172.18.0.100/24")
+	s.in(router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+	dir := s.host("dir", "ens37", "br0", "192.168.59.130/24")
+	s.in(dir, "ip", "route", "add", "default", "via", "192.168.59.200")
+	rs1 := s.host("rs1", "ens33", "br0", "192.168.59.131/24")
+	rs2 := s.host("rs2", "ens33", "br0", "192.168.59.132/24")
+	for _, rs := range []*netns.Host{rs1, rs2} {
+		s.in(rs, "ip", "route", "add", "default", "via", "192.168.59.200")
+		s.realserver(rs, "dr-across-segments")
+		s.web(rs)
+	}
+	p := s.lvsd(dir, "dr-across-segments/director.hcl")
+	s.waitAnswers(client, "http://10.0.0.100/", "rs1", "rs2")
+	// The router must have learnt the VIP at the director's MAC, not a real server's.
+	neigh := s.in(router, "ip", "neigh", "show", "10.0.0.100")
+	if want := s.mac(dir, "ens37"); !strings.Contains(neigh, want) {
+		t.Errorf("router's ARP entry for the VIP: %q, want the director's MAC %s", neigh, want)
+	}
+	s.stop(p, dir, "lo", "10.0.0.100")
+}
