@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = dispatch(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const validConfig = `
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["192.0.2.10"]
+}
+virtual_server "192.0.2.10:80" {
+  lb_kind = "DR"
+  real_server "192.0.2.21:80" {}
+  real_server "192.0.2.22:80" {}
+}
+`
+
+func TestValidate(t *testing.T) {
+	good := writeFile(t, "good.hcl", validConfig)
+	code, out, errOut := runCLI("validate", "--config", good)
+	if code != 0 || !strings.Contains(out, "1 vrrp instance, 1 virtual server, 2 real servers") || errOut != "" {
+		t.Errorf("valid config: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	bad := writeFile(t, "bad.hcl", `vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 300
+  priorty           = 100
+}
+`)
+	code, out, errOut = runCLI("validate", "--config", bad)
+	if code != 1 || out != "" {
+		t.Errorf("invalid config: code %d, stdout %q", code, out)
+	}
+	for _, want := range []string{bad + ":3:", bad + ":4:", `"priority"`, "2 problems, nothing applied"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("invalid config: stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	// run refuses the same config with the same diagnostics, before touching anything.
+	rcode, _, rerr := runCLI("run", "--config", bad, "--socket", filepath.Join(t.TempDir(), "s"))
+	if rcode != 1 || rerr != errOut {
+		t.Errorf("run on invalid config: code %d, stderr\n%s\nwant the same as validate:\n%s", rcode, rerr, errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"bogus"},
+		{"validate"},
+		{"validate", "--config"},
+		{"validate", "--config", "x", "extra"},
+		{"validate", "--nope"},
+		{"run"},
+		{"run", "--config", "x", "--log-format", "xml"},
+		{"run", "--config", "x", "--log-level", "loud"},
+		{"status", "extra"},
+		{"ipvs"},
+		{"ipvs", "flush"},
+		{"ipvs", "list", "--stats", "--rate"},
+		{"help", "bogus"},
+	} {
+		code, out, errOut := runCLI(args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stdout %q, stderr %q)", args, code, out, errOut)
+		}
+		if errOut == "" {
+			t.Errorf("%q: no message on stderr", args)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runCLI("--help")
+	if code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(out, "  "+c.name) {
+			t.Errorf("--help does not list %q", c.name)
+		}
+	}
+	for _, cmd := range []string{"run", "validate", "status", "ipvs", "version"} {
+		for _, args := range [][]string{{cmd, "--help"}, {"help", cmd}} {
+			code, out, errOut := runCLI(args...)
+			if code != 0 || !strings.Contains(out, "Usage: lvsd "+cmd) || errOut != "" {
+				t.Errorf("%q: code %d, stdout %q, stderr %q", args, code, out, errOut)
+			}
+		}
+	}
+	code, out, _ = runCLI("version")
+	if code != 0 || !strings.HasPrefix(out, "lvsd ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+func TestStatusNoDaemon(t *testing.T) {
+	code, _, errOut := runCLI("status", "--socket", filepath.Join(t.TempDir(), "none.sock"))
+	if code != 1 || !strings.Contains(errOut, "no lvsd is listening on") {
+		t.Errorf("status without daemon: %d %q", code, errOut)
+	}
+}
