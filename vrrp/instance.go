@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -15,6 +16,9 @@ import (
 // DefaultGARPRepeat is the number of gratuitous ARPs per VIP per burst when
 // InstanceConfig.GARPRepeat is 0 (keepalived's garp_master_repeat default).
 const DefaultGARPRepeat = 5
+
+// initialLinkWait bounds how long Run waits for the initial link states.
+const initialLinkWait = 500 * time.Millisecond
 
 // addrMismatchWarnEvery rate-limits the warning about adverts whose address list differs.
 const addrMismatchWarnEvery = time.Minute
@@ -59,7 +63,10 @@ type Deps struct {
 	// order, never from the protocol loop, so a slow hook cannot delay adverts. Run
 	// returns only after the Notifier returned from its last call.
 	Notifier Notifier
-	// Links may be nil (no link watching): then the interface is assumed up.
+	// Links may be nil (no link watching): then the interface is assumed up. Otherwise it
+	// should come from LinkWatcher.Watch(ctx, WatchedLinks(cfg)): Run waits (briefly) for
+	// the first state of each of those links before it starts the protocol, so that an
+	// instance whose interface is down starts in FAULT instead of grabbing the VIPs.
 	Links <-chan LinkEvent
 	Clock Clock        // nil: RealClock
 	Log   *slog.Logger // nil: slog.Default()
@@ -252,6 +259,7 @@ func (i *Instance) Run(ctx context.Context) error {
 	recvDone := make(chan struct{})
 	go func() { defer close(recvDone); i.receive(rx, stop) }()
 
+	links := i.primeLinks(ctx, i.deps.Links)
 	timer := clock.NewTimer(time.Hour)
 	timer.Stop()
 	i.log.Info("VRRP instance starting", "interface", i.cfg.Interface, "vrid", i.cfg.VRID,
@@ -260,7 +268,6 @@ func (i *Instance) Run(ctx context.Context) error {
 	i.arm(timer)
 	i.looping.Store(true)
 
-	links := i.deps.Links
 loop:
 	for {
 		select {
@@ -297,6 +304,51 @@ loop:
 	<-notifyDone
 	i.log.Info("VRRP instance stopped")
 	return nil
+}
+
+// WatchedLinks are the links an instance needs watched: its interface and its
+// track_interface list, without duplicates.
+func WatchedLinks(cfg InstanceConfig) []string {
+	names := []string{cfg.Interface}
+	for _, t := range cfg.TrackInterfaces {
+		if !slices.Contains(names, t) {
+			names = append(names, t)
+		}
+	}
+	return names
+}
+
+// primeLinks feeds the machine the first state of every watched link before Start. It
+// waits at most initialLinkWait (real time: this is start-up, not protocol timing) and
+// returns the channel to keep reading (nil once closed).
+func (i *Instance) primeLinks(ctx context.Context, links <-chan LinkEvent) <-chan LinkEvent {
+	if links == nil {
+		return nil
+	}
+	missing := map[string]bool{}
+	for _, n := range WatchedLinks(i.cfg) {
+		missing[n] = true
+	}
+	deadline := time.NewTimer(initialLinkWait)
+	defer deadline.Stop()
+	for len(missing) > 0 {
+		select {
+		case ev, ok := <-links:
+			if !ok {
+				return nil
+			}
+			delete(missing, ev.Name)
+			i.log.Debug("initial link state", "link", ev.Name, "up", ev.Up)
+			i.m.Link(i.deps.Clock.Now(), ev.Name, ev.Up) // before Start: records only
+			i.handledLinks.Add(1)
+		case <-deadline.C:
+			i.log.Warn("no initial state for some links: assuming up", "links", slices.Sorted(maps.Keys(missing)))
+			return links
+		case <-ctx.Done():
+			return links
+		}
+	}
+	return links
 }
 
 // receive owns the blocking Conn.Recv loop; it ends when stop is closed (Run closes the
@@ -398,10 +450,6 @@ func (i *Instance) apply(acts []Action, notify *notifyQueue) {
 				s.State = a.To
 				s.Transitions++
 				s.LastTransition = TransitionRecord{At: now, From: a.From, To: a.To, Reason: a.Reason}
-				s.MasterIP = ""
-				if ip := i.m.MasterIP(); ip.IsValid() {
-					s.MasterIP = ip.String()
-				}
 			})
 			i.log.Info("VRRP state change", "from", a.From, "to", a.To, "reason", a.Reason)
 			notify.push(a.To, i.cfg.Priority)

@@ -22,6 +22,8 @@ type lab struct {
 	wire  *wire
 	nodes []*node
 	step  time.Duration
+	// startDown lists links that the next add reports down in their initial state.
+	startDown []string
 }
 
 type node struct {
@@ -77,6 +79,11 @@ func (l *lab) addLogged(cfg InstanceConfig, log *slog.Logger) *node {
 		l.t.Fatalf("NewInstance: %v", err)
 	}
 	n.inst = inst
+	// The initial link states, as a LinkWatcher reports them first.
+	for _, name := range WatchedLinks(cfg) {
+		n.links <- LinkEvent{Name: name, Up: !slices.Contains(l.startDown, name)}
+		n.linksSent++
+	}
 	l.nodes = append(l.nodes, n)
 	return n
 }
@@ -636,4 +643,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestRunStartsInFaultWhenInterfaceDown(t *testing.T) {
+	l := newLab(t)
+	l.startDown = []string{"eth0"}
+	c := baseConfig("A", 255, "10.0.0.1") // an owner would otherwise be MASTER at once
+	a := l.add(c)
+	l.start(a)
+	l.run(2 * time.Second)
+	wantState(t, a, StateFault)
+	if len(a.conn.sentAdverts()) != 0 || a.addrs.count() != 0 || a.ann.total() != 0 {
+		t.Fatal("a FAULT instance sent adverts, added VIPs or sent GARPs")
+	}
+	if got := a.notes.got(); !slices.Equal(got, []State{StateFault}) {
+		t.Fatalf("notifications %v", got)
+	}
+	l.link(a, "eth0", true)
+	wantState(t, a, StateMaster)
+}
+
+func TestRunStartsWithoutInitialLinkStates(t *testing.T) {
+	// A watcher that never reports: Run assumes the links up after a short wait.
+	l := newLab(t)
+	a := l.add(baseConfig("A", 255, "10.0.0.1"))
+	for len(a.links) > 0 {
+		<-a.links
+		a.linksSent--
+	}
+	l.start(a)
+	wantState(t, a, StateMaster)
+}
+
+func TestWatchedLinks(t *testing.T) {
+	c := baseConfig("A", 100, "10.0.0.1")
+	c.TrackInterfaces = []string{"eth1", "eth0", "eth2", "eth1"}
+	if got := WatchedLinks(c); !slices.Equal(got, []string{"eth0", "eth1", "eth2"}) {
+		t.Fatalf("WatchedLinks = %v", got)
+	}
 }
