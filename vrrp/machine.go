@@ -5,10 +5,34 @@ import (
 	"time"
 )
 
-// This file is the pure RFC 3768 (section 6.4) state machine: events in, actions out, time
-// passed in as `now`. It performs no I/O and starts no goroutine; the runner (instance.go)
-// turns its actions into packets, netlink calls and notifications, and arms one timer at
-// NextDeadline.
+// This file is the pure RFC 3768 (section 6.4) state machine: events in (Start, Advert,
+// Tick, Link, Shutdown), actions out (SendAdvert, AddVIPs, RemoveVIPs, SendGARP,
+// Transition), time passed in as `now`. It performs no I/O and starts no goroutine; the
+// runner (instance.go) turns its actions into packets, netlink calls and notifications,
+// and arms one timer at NextDeadline. All timers (Master_Down_Timer, Adver_Timer,
+// preempt_delay, the delayed GARP burst of garp_master_delay) are deadlines kept here, so
+// "schedule a GARP burst" is not an action: Tick emits SendGARP when it is due.
+//
+// Choices where the RFC leaves room, and what keepalived 2.2.7 does:
+//   - Initial state MASTER of a non-owner: BACKUP with Master_Down_Timer set to
+//     Advertisement_Interval + Skew_Time (keepalived: "the simplest way to become master
+//     is to timeout from the backup state very quickly"). It listens for one interval
+//     before claiming the addresses, so a restart never steals them from a better master.
+//     Priority 255 (owner) is MASTER at once, whatever the initial state.
+//   - Entering BACKUP from start-up or FAULT removes the VIPs (idempotent): a crashed
+//     previous run may have left them.
+//   - preempt_delay (keepalived): counted from the first lower-priority advert seen; until
+//     it runs out that master is followed; then we take over at once (ReasonPreempt).
+//     Without a delay the RFC applies: lower adverts are discarded, so Master_Down_Timer
+//     runs out (also reported as ReasonPreempt).
+//   - A master hearing a lower-ranked advert (lower priority, or equal priority and lower
+//     address) answers at once with an advert and a GARP burst instead of waiting for its
+//     Adver_Timer: a split brain heals within one round trip and ARP caches follow.
+//   - FAULT: interface or any track_interface down. A master first resigns (priority-0
+//     advert, so a backup takes over after Skew_Time) and removes its VIPs. When all
+//     links are up again: BACKUP with a full Master_Down_Interval, or MASTER if owner.
+//   - Shutdown: a master resigns with priority 0; VIPs are removed; the machine ends in
+//     INIT (the runner reports that as the notify_stop notification).
 
 // Reason is the cause of a state transition; every transition carries one and the runner
 // logs it.
