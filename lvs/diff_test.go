@@ -149,25 +149,7 @@ func TestValidate(t *testing.T) {
 
 // bigTable is keepalived's largest published configuration size: 2,277 virtual servers
 // with 37,205 real servers in total.
-func bigTable() Table {
-	const services, dests = 2277, 37205
-	t := make(Table, services)
-	n := 0
-	for i := range t {
-		k := dests / services
-		if i < dests%services {
-			k++
-		}
-		s := Service{Key: AddrKey(TCP, netip.AddrFrom4([4]byte{10, 100, byte(i >> 8), byte(i)}), 80), Scheduler: "wlc"}
-		for j := 0; j < k; j++ {
-			s.Destinations = append(s.Destinations, Destination{
-				Addr: netip.AddrFrom4([4]byte{10, 200 + byte(n>>16), byte(n >> 8), byte(n)}), Port: 80, Weight: 1, Forward: DR})
-			n++
-		}
-		t[i] = s
-	}
-	return t
-}
+func bigTable() Table { return SyntheticTable(2277, 37205) }
 
 func TestBigTableShape(t *testing.T) {
 	tb := bigTable()
