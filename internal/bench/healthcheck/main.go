@@ -271,7 +271,20 @@ func run(checks, listeners int, interval, duration time.Duration, workers, perVS
 		defer f.Close()
 		_ = pprof.StartCPUProfile(f)
 	}
+	// Baseline: how late a plain 10 ms sleep wakes on this machine meanwhile; on a shared,
+	// loaded machine that, not the checker, bounds the lateness figures.
+	var base hist
+	baseDone := make(chan struct{})
+	go func() {
+		defer close(baseDone)
+		for end := time.Now().Add(duration); time.Now().Before(end); {
+			t := time.Now()
+			time.Sleep(10 * time.Millisecond)
+			base.add(time.Since(t) - 10*time.Millisecond)
+		}
+	}()
 	time.Sleep(duration)
+	<-baseDone
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -300,6 +313,7 @@ func run(checks, listeners int, interval, duration time.Duration, workers, perVS
 	fmt.Printf("| interval deviation p99.9 | %v |\n", h.quantile(0.999))
 	fmt.Printf("| interval deviation max | %v |\n", time.Duration(h.max.Load()).Round(time.Microsecond))
 	fmt.Printf("| within 10%% of interval (±%v) | %.4f%% |\n", limit, 100*h.within(limit))
+	fmt.Printf("| baseline: a 10 ms sleep's lateness p50 / p99 / max | %v / %v / %v |\n", base.quantile(0.5), base.quantile(0.99), time.Duration(base.max.Load()).Round(time.Microsecond))
 	fmt.Printf("| CPU (user+sys / wall) | %.3f cores |\n", cores)
 	if n := runs.Load(); n > 0 {
 		per := (u1.cpu - u0.cpu) / time.Duration(n)
