@@ -682,3 +682,42 @@ func TestWatchedLinks(t *testing.T) {
 		t.Fatalf("WatchedLinks = %v", got)
 	}
 }
+
+func TestRunGARPRepeatAndVIPDevices(t *testing.T) {
+	l := newLab(t)
+	c := baseConfig("A", 255, "10.0.0.1")
+	c.GARPRepeat = 2
+	c.GARPDelay = 3 * time.Second
+	c.VIPs = []VIP{
+		{Prefix: netip.MustParsePrefix("192.0.2.100/24"), Label: "eth0:0"},
+		{Prefix: netip.MustParsePrefix("198.51.100.7/32"), Dev: "eth1"},
+	}
+	a := l.add(c)
+	l.start(a)
+	if a.ann.countFor("eth0 192.0.2.100") != 2 || a.ann.countFor("eth1 198.51.100.7") != 2 {
+		t.Fatalf("first burst: %v", a.ann.garp)
+	}
+	if !a.addrs.holds("192.0.2.100/24 eth0") || !a.addrs.holds("198.51.100.7/32 eth1") {
+		t.Fatalf("VIPs not added on their devices: %v", a.addrs.have)
+	}
+	l.run(3 * time.Second)
+	if a.ann.countFor("eth0 192.0.2.100") != 4 || a.ann.countFor("eth1 198.51.100.7") != 4 {
+		t.Fatalf("after garp_master_delay: %v", a.ann.garp)
+	}
+	l.run(10 * time.Second)
+	if a.ann.total() != 8 {
+		t.Fatalf("GARPs kept coming: %v", a.ann.garp)
+	}
+	// The label reaches Addresses untouched.
+	a.addrs.mu.Lock()
+	label := a.addrs.ops[0].vip.Label
+	a.addrs.mu.Unlock()
+	if label != "eth0:0" {
+		t.Fatalf("label %q", label)
+	}
+	// Adverts carry both addresses, in configuration order.
+	s := a.conn.sentAdverts()[0]
+	if len(s.adv.Addrs) != 2 || s.adv.Addrs[0].String() != "192.0.2.100" || s.adv.Addrs[1].String() != "198.51.100.7" {
+		t.Fatalf("advert addresses %v", s.adv.Addrs)
+	}
+}
