@@ -721,3 +721,45 @@ func TestRunGARPRepeatAndVIPDevices(t *testing.T) {
 		t.Fatalf("advert addresses %v", s.adv.Addrs)
 	}
 }
+
+// flakyConn fails its first Recv calls, as a socket hit by a transient error would.
+type flakyConn struct {
+	*wireConn
+	mu    sync.Mutex
+	fails int
+}
+
+func (c *flakyConn) Recv() (Packet, error) {
+	c.mu.Lock()
+	if c.fails > 0 {
+		c.fails--
+		c.mu.Unlock()
+		return Packet{}, errFake
+	}
+	c.mu.Unlock()
+	return c.wireConn.Recv()
+}
+
+func TestRunReceiveErrorsAreCountedAndSurvived(t *testing.T) {
+	l := newLab(t)
+	a := l.add(baseConfig("A", 150, "10.0.0.1"))
+	cb := baseConfig("B", 100, "10.0.0.2")
+	b := l.add(cb)
+	// Swap B's instance for one whose Conn fails twice before working.
+	flaky := &flakyConn{wireConn: b.conn, fails: 2}
+	inst, err := NewInstance(cb, Deps{Conn: flaky, Addresses: b.addrs, Announcer: b.ann,
+		Notifier: b.notes, Links: b.links, Clock: l.clock, Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.inst = inst
+	l.start(a)
+	l.start(b)
+	l.waitFor(func() bool { return b.inst.Status().Errors["recv"] == 2 }, "two receive errors")
+	l.run(5 * time.Second)
+	wantState(t, a, StateMaster)
+	wantState(t, b, StateBackup)
+	if b.inst.Status().AdvertsReceived == 0 {
+		t.Fatal("B received nothing after the errors")
+	}
+}

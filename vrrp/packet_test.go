@@ -148,6 +148,9 @@ func TestParseErrors(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %T is not a *ParseError", err)
 			}
+			if !strings.HasPrefix(err.Error(), tc.want.Error()+": ") {
+				t.Fatalf("error text %q does not start with %q and a detail", err, tc.want)
+			}
 		})
 	}
 }
