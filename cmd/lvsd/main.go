@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,10 +18,6 @@ const (
 	exitFail  = 1
 	exitUsage = 2
 )
-
-// errUsage marks a usage error; the message has already been printed with the command's
-// help hint.
-var errUsage = errors.New("usage error")
 
 type command struct {
 	name    string
