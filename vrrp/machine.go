@@ -131,7 +131,8 @@ type Machine struct {
 	preemptAt  time.Time // Backup: preempt_delay running
 	garpAt     time.Time // Master: delayed GARP burst
 
-	downReason   Reason // pending takeover's reason when masterDown fires
+	downReason   Reason    // pending takeover's reason when masterDown fires
+	answerGARPAt time.Time // last GARP burst sent in answer to a lower master
 	masterIP     netip.Addr
 	masterPrio   uint8
 	linksDown    map[string]bool
@@ -343,11 +344,22 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 			m.masterIP, m.masterPrio = src, prio
 			return acts
 		}
-		// Another master that ranks below us (split brain, or a nopreempt router we
-		// outrank that thinks it is master): assert ourselves now instead of waiting for
-		// Adver_Timer, and refresh the ARP caches it may have taken over.
+		if prio == m.cfg.Priority && src == m.cfg.PrimaryIP {
+			// Our own address and priority: a looped-back advert or a duplicate address.
+			// Answering would start an advert ping-pong; ignore it.
+			return nil
+		}
+		// Another master that ranks below us (split brain healed): assert ourselves now
+		// instead of waiting for Adver_Timer, and refresh the ARP caches it may have
+		// taken over. The GARP burst is limited to one per Master_Down_Interval, so a
+		// router that cannot hear us (one-way link) does not make us flood ARP.
 		m.adver = now.Add(m.cfg.AdvertInt)
-		return []Action{SendAdvert{Priority: m.cfg.Priority}, SendGARP{}}
+		acts := []Action{SendAdvert{Priority: m.cfg.Priority}}
+		if m.answerGARPAt.IsZero() || now.Sub(m.answerGARPAt) >= m.MasterDownInterval() {
+			m.answerGARPAt = now
+			acts = append(acts, SendGARP{})
+		}
+		return acts
 	}
 	return nil
 }

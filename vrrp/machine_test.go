@@ -355,7 +355,22 @@ func TestMasterAnswersLowerPriority(t *testing.T) {
 	x.at(mdi100 + 300*time.Millisecond)
 	x.wantActs(x.advert(highIP, 99), "advert(100) garp")
 	x.wantState(StateMaster)
+	// A lower master that keeps advertising (it cannot hear us): every advert is
+	// answered, the GARP burst at most once per Master_Down_Interval.
+	x.at(mdi100 + time.Second)
+	x.wantActs(x.advert(highIP, 1), "advert(100)")
+	x.at(mdi100 + 300*time.Millisecond + mdi100 - 1)
+	x.wantActs(x.advert(highIP, 1), "advert(100)")
+	x.at(mdi100 + 300*time.Millisecond + mdi100)
 	x.wantActs(x.advert(highIP, 1), "advert(100) garp")
+}
+
+func TestMasterIgnoresItsOwnAddressAndPriority(t *testing.T) {
+	x := newMT(t, nil)
+	x.m.Start(x.now)
+	x.at(mdi100)
+	x.wantActs(x.advert(ourIP, 100), "")
+	x.wantState(StateMaster)
 }
 
 func TestMasterAnswersPriorityZero(t *testing.T) {
