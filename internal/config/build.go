@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -24,7 +25,7 @@ type seenAt struct {
 }
 
 // build is the typed stage over the merged top level.
-func (s *sink) build(top *rawBlock) *Config {
+func (s *sink) build(top *rawBlock, firstFile string) *Config {
 	cfg := &Config{}
 	cfg.Global = s.buildGlobal(top.children("global"))
 
@@ -96,16 +97,9 @@ func (s *sink) build(top *rawBlock) *Config {
 		cfg.SyncDaemon = s.buildSyncDaemon(b, cfg)
 	}
 	if len(cfg.VRRPInstances) == 0 && len(cfg.VirtualServers) == 0 && len(top.Blocks) == 0 {
-		s.warns = append(s.warns, Diagnostic{File: fileOf(top), Message: "the configuration defines no vrrp_instance and no virtual_server", Warning: true})
+		s.warns = append(s.warns, Diagnostic{File: firstFile, Message: "the configuration defines no vrrp_instance and no virtual_server", Warning: true})
 	}
 	return cfg
-}
-
-func fileOf(top *rawBlock) string {
-	if len(top.Blocks) > 0 {
-		return top.Blocks[0].TypeRange.Filename
-	}
-	return ""
 }
 
 func (s *sink) buildGlobal(blocks []*rawBlock) Global {
@@ -389,12 +383,17 @@ func parsePort(p string, allowZero bool) (uint16, error) {
 	n, err := strconv.ParseUint(p, 10, 32)
 	if err != nil || n > 65535 || (n == 0 && !allowZero) {
 		if allowZero {
-			return 0, fmt.Errorf("port must be from 0 to 65535, got %q", p)
+			return 0, portError(fmt.Sprintf("port must be from 0 to 65535, got %q", p))
 		}
-		return 0, fmt.Errorf("port must be from 1 to 65535, got %q", p)
+		return 0, portError(fmt.Sprintf("port must be from 1 to 65535, got %q", p))
 	}
 	return uint16(n), nil
 }
+
+// portError is a port out of range (as opposed to a label that is not ADDRESS:PORT at all).
+type portError string
+
+func (e portError) Error() string { return string(e) }
 
 // parseHostPort parses "ADDR:PORT", "[V6]:PORT", or (with defPort >= 0) a bare address.
 func parseHostPort(s string, defPort int, allowZero bool) (netip.AddrPort, error) {
@@ -430,8 +429,12 @@ func parseVSLabel(label string) (netip.AddrPort, uint32, error) {
 		return netip.AddrPort{}, uint32(n), nil
 	}
 	ap, err := parseHostPort(label, -1, false)
+	var pe portError
+	if errors.As(err, &pe) {
+		return netip.AddrPort{}, 0, err
+	}
 	if err != nil {
-		return netip.AddrPort{}, 0, fmt.Errorf("%v (the label is \"ADDRESS:PORT\", \"[IPv6]:PORT\" or \"fwmark:N\")", err)
+		return netip.AddrPort{}, 0, fmt.Errorf("the label must be \"ADDRESS:PORT\", \"[IPv6]:PORT\" or \"fwmark:N\"")
 	}
 	if a := ap.Addr(); a.IsUnspecified() || a.IsMulticast() {
 		return netip.AddrPort{}, 0, fmt.Errorf("%s cannot be a virtual server address", a)

@@ -166,6 +166,11 @@ func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock)
 			}
 			continue
 		}
+		if !isLiteral(a.Expr) {
+			s.errAt(a.Expr.Range(), "%s must be a literal value (expressions, variables and ${...} templates are not supported)", a.Name)
+			out.bad[a.Name] = true
+			continue
+		}
 		v, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			s.addHCL(diags)
@@ -224,6 +229,35 @@ func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock)
 	}
 }
 
+// isLiteral accepts constants only: literals, lists, a leading minus, parentheses and
+// strings without interpolation. A config has no variables, and refusing arithmetic and
+// templates also keeps hostile input cheap (printing 1e9999999 in a template takes seconds).
+func isLiteral(e hclsyntax.Expression) bool {
+	switch e := e.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return true
+	case *hclsyntax.TemplateExpr:
+		for _, p := range e.Parts {
+			if _, ok := p.(*hclsyntax.LiteralValueExpr); !ok {
+				return false
+			}
+		}
+		return true
+	case *hclsyntax.TupleConsExpr:
+		for _, x := range e.Exprs {
+			if !isLiteral(x) {
+				return false
+			}
+		}
+		return true
+	case *hclsyntax.UnaryOpExpr:
+		return e.Op == hclsyntax.OpNegate && isLiteral(e.Val)
+	case *hclsyntax.ParenthesesExpr:
+		return isLiteral(e.Expression)
+	}
+	return false
+}
+
 func keys(m map[string]*blockSchema) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -244,7 +278,7 @@ func suggest(name string, lists ...[]string) string {
 			if strings.EqualFold(cand, name) || strings.EqualFold(strings.ReplaceAll(cand, "_", "-"), name) {
 				return fmt.Sprintf("; did you mean %q?", cand)
 			}
-			if d := levenshtein(strings.ToLower(name), cand); d < bestD {
+			if d := levenshtein(strings.ToLower(name), strings.ToLower(cand)); d < bestD {
 				best, bestD = cand, d
 			}
 		}

@@ -100,7 +100,11 @@ func ParseFiles(files []File) (*Config, error) {
 		s.decodeBody(body, topSchema, part)
 		top.Blocks = append(top.Blocks, part.Blocks...)
 	}
-	cfg := s.build(top)
+	first := ""
+	if len(files) > 0 {
+		first = files[0].Name
+	}
+	cfg := s.build(top, first)
 	for _, f := range files {
 		cfg.Files = append(cfg.Files, f.Name)
 	}

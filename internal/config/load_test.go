@@ -358,3 +358,47 @@ func TestDiagnosticString(t *testing.T) {
 		t.Errorf("sorted: %q", ds.Error())
 	}
 }
+
+// TestDiagnostics runs every snippet of cases_test.go: all problems are reported at once,
+// each with its exact text and position.
+func TestDiagnostics(t *testing.T) {
+	for _, tc := range errorCases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.hcl", []byte(tc.src))
+			if cfg != nil {
+				t.Errorf("got a config despite errors")
+			}
+			checkDiags(t, err, tc.want)
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for _, tc := range warningCases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.hcl", []byte(tc.src))
+			if err != nil {
+				t.Fatalf("want no errors, got %v", err)
+			}
+			checkDiags(t, cfg.Warnings, tc.want)
+		})
+	}
+}
+
+// TestWarningEffects: what a warning says is done is what the typed config holds.
+func TestWarningEffects(t *testing.T) {
+	cfg, err := Parse("t.hcl", []byte(warningCases[0].src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.VRRPInstances[0].AuthPass; got != "12345678" {
+		t.Errorf("auth_pass = %q, want it truncated to 8 bytes", got)
+	}
+	cfg, err = Parse("t.hcl", []byte(warningCases[1].src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.VRRPInstances[0].InitialState; got != StateMaster {
+		t.Errorf("priority 255: initial state = %v, want MASTER", got)
+	}
+}

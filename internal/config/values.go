@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func describe(v cty.Value) string {
 	case v.Type() == cty.String:
 		return fmt.Sprintf("%q", v.AsString())
 	case v.Type() == cty.Number:
-		return v.AsBigFloat().Text('g', 20)
+		return fmtNum(v.AsBigFloat())
 	case v.Type() == cty.Bool:
 		return fmt.Sprint(v.True())
 	case v.Type().IsTupleType() || v.Type().IsListType() || v.Type().IsSetType():
@@ -73,10 +74,29 @@ func describe(v cty.Value) string {
 	return v.Type().FriendlyName()
 }
 
+// fmtNum renders a number for messages and string attributes. big.Float's own Text is
+// avoided for huge exponents (1e9999999 takes seconds to print in decimal).
+func fmtNum(bf *big.Float) string {
+	if exp := bf.MantExp(nil); exp > 256 || exp < -256 {
+		if bf.Sign() < 0 {
+			return "a huge negative number"
+		}
+		return "a huge number"
+	}
+	if bf.IsInt() {
+		return bf.Text('f', 0)
+	}
+	f, _ := bf.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
 func (s *sink) str(b *rawBlock, name string) (string, *rawAttr, bool) {
 	a := b.Attrs[name]
 	if a == nil {
 		return "", nil, false
+	}
+	if a.Value.Type() == cty.Number { // e.g. auth_pass = 1111, as keepalived users write it
+		return fmtNum(a.Value.AsBigFloat()), a, true
 	}
 	v, err := convert.Convert(a.Value, cty.String)
 	if err != nil || v.IsNull() {
@@ -119,11 +139,11 @@ func (s *sink) integer(b *rawBlock, name string, lo, hi, def int64) (int64, *raw
 		return def, a, false
 	}
 	if !bf.IsInt() {
-		s.errAt(a.Range, "%s must be a whole number, got %s", name, bf.Text('g', 20))
+		s.errAt(a.Range, "%s must be a whole number, got %s", name, fmtNum(bf))
 		return def, a, false
 	}
 	if bf.Cmp(big.NewFloat(float64(lo))) < 0 || bf.Cmp(big.NewFloat(float64(hi))) > 0 {
-		s.errAt(a.Range, "%s must be from %d to %d, got %s", name, lo, hi, bf.Text('f', 0))
+		s.errAt(a.Range, "%s must be from %d to %d, got %s", name, lo, hi, fmtNum(bf))
 		return def, a, false
 	}
 	i, _ := bf.Int64()
@@ -162,12 +182,12 @@ func (s *sink) duration(b *rawBlock, name string, def time.Duration) (time.Durat
 	case cty.Number:
 		bf := a.Value.AsBigFloat()
 		if spec.whole && !bf.IsInt() {
-			s.errAt(a.Range, "%s, got %s", spec.rule, bf.Text('g', 20))
+			s.errAt(a.Range, "%s, got %s", spec.rule, fmtNum(bf))
 			return def, a, false
 		}
 		lo, hi := big.NewFloat(spec.min.Seconds()), big.NewFloat(spec.max.Seconds())
 		if bf.Cmp(lo) < 0 || bf.Cmp(hi) > 0 {
-			s.errAt(a.Range, "%s, got %s", spec.rule, bf.Text('g', 20))
+			s.errAt(a.Range, "%s, got %s", spec.rule, fmtNum(bf))
 			return def, a, false
 		}
 		f, _ := bf.Float64()
@@ -233,8 +253,12 @@ func (s *sink) strList(b *rawBlock, name string) ([]item, *rawAttr) {
 		if i < len(elemRanges) && len(elemRanges) == a.Value.LengthInt() {
 			rng = elemRanges[i]
 		}
+		if ev.Type() == cty.Number {
+			out = append(out, item{fmtNum(ev.AsBigFloat()), rng})
+			continue
+		}
 		sv, err := convert.Convert(ev, cty.String)
-		if err != nil || sv.IsNull() {
+		if err != nil || sv.IsNull() || !sv.IsKnown() {
 			s.errAt(rng, "%s must be a list of strings, got %s in it", name, describe(ev))
 			continue
 		}
