@@ -164,7 +164,8 @@ func (s *scenario) get(h *netns.Host, url string) string {
 func (s *scenario) waitAnswers(client *netns.Host, url string, want ...string) {
 	s.t.Helper()
 	seen := map[string]int{}
-	deadline := time.Now().Add(60 * time.Second)
+	start := time.Now()
+	deadline := start.Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		seen[s.get(client, url)]++
 		all := true
@@ -172,6 +173,7 @@ func (s *scenario) waitAnswers(client *netns.Host, url string, want ...string) {
 			all = all && seen[w] > 0
 		}
 		if all {
+			s.t.Logf("GET %s: %v answered after %s (%v)", url, want, time.Since(start).Round(100*time.Millisecond), seen)
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -329,4 +331,46 @@ func TestScenarioDRAcrossSegments(t *testing.T) {
 		t.Errorf("router's ARP entry for the VIP: %q, want the director's MAC %s", neigh, want)
 	}
 	s.stop(p, dir, "lo", "10.0.0.100")
+}
+
+// TestScenarioActiveBackup: examples/active-backup on seed 003's lab: two directors, the
+// VIP on director-a, then on director-b once director-a stops, with traffic going on.
+func TestScenarioActiveBackup(t *testing.T) {
+	s := newScenario(t)
+	client := s.host("cl", "eth0", "br0", "10.10.10.10/24")
+	a := s.host("da", "eth0", "br0", "10.10.10.215/24")
+	b := s.host("db", "eth0", "br0", "10.10.10.214/24")
+	rs1 := s.host("rs1", "eth0", "br0", "10.10.10.216/24")
+	rs2 := s.host("rs2", "eth0", "br0", "10.10.10.217/24")
+	for _, rs := range []*netns.Host{rs1, rs2} {
+		s.realserver(rs, "active-backup")
+		s.web(rs)
+	}
+	const vip, url = "10.10.10.213", "http://10.10.10.213/"
+	pa := s.lvsd(a, "active-backup/director-a.hcl")
+	pb := s.lvsd(b, "active-backup/director-b.hcl")
+	s.waitAnswers(client, url, "rs1", "rs2")
+	has := func(h *netns.Host) bool {
+		return s.ip("-n", h.NS, "-4", "-o", "addr", "show", "dev", "eth0", "to", vip+"/32") != ""
+	}
+	if !has(a) || has(b) {
+		t.Fatalf("before failover: VIP on director-a %v, on director-b %v; want a only", has(a), has(b))
+	}
+
+	// Graceful stop of the MASTER: a priority-0 advert, so director-b takes over after its
+	// skew time instead of three advert intervals.
+	s.stop(pa, a, "eth0", vip)
+	deadline := time.Now().Add(20 * time.Second)
+	for !has(b) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !has(b) {
+		t.Fatal("director-b did not take the VIP within 20s of director-a stopping")
+	}
+	s.waitAnswers(client, url, "rs1", "rs2")
+	neigh := s.in(client, "ip", "neigh", "show", vip)
+	if want := s.mac(b, "eth0"); !strings.Contains(neigh, want) {
+		t.Errorf("client's ARP entry for the VIP after failover: %q, want director-b's MAC %s", neigh, want)
+	}
+	s.stop(pb, b, "eth0", vip)
 }

@@ -42,9 +42,11 @@ up() {
     ip -4 route show default >"$STATE.tmp"
     mv "$STATE.tmp" "$STATE"
   fi
+  local current
+  current=$(ip -4 route show default)
   while IFS= read -r r; do
     [ -n "$r" ] && ip -4 route del $r        # word splitting intended: a route spec
-  done < <(ip -4 route show default)
+  done <<<"$current"
   if ! ip -4 route add default via "$GW" dev "$DEV"; then
     log "could not add default via $GW dev $DEV; putting the previous default routes back"
     restore_saved
