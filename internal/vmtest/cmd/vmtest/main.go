@@ -52,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keep := fs.Bool("keep", false, "keep the run directory (initramfs, scripts, output) and print its path")
 	quiet := fs.Bool("quiet", false, "do not stream the guest console (the payload's output is still printed)")
 	execCmd := fs.String("exec", "", "run this shell command in the VM instead of a suite (debugging)")
+	var env envFlag
+	fs.Var(&env, "env", "KEY=VALUE for the guest environment (repeatable), e.g. LVSD_E2E_IPVS=ipvsadm")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -68,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		out = nil
 	}
 	if *execCmd != "" {
-		res, err := vmtest.Run(ctx, vmtest.Spec{Script: *execCmd, Timeout: *timeout, Stdout: out, Keep: *keep, Dir: root})
+		res, err := vmtest.Run(ctx, vmtest.Spec{Script: *execCmd, Timeout: *timeout, Stdout: out, Keep: *keep, Dir: root, Env: env})
 		report(stderr, res, err, *keep)
 		if err != nil {
 			return 1
@@ -90,6 +92,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	failed := false
+	// The e2e tests drive the real daemon: build it fresh into bin/vmtest (the guest sees
+	// the host's files, so LVSD_BIN points there).
+	for _, p := range pkgs {
+		if p.name != "e2e" {
+			continue
+		}
+		lvsd := filepath.Join(binDir, "lvsd")
+		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", lvsd, "./cmd/lvsd")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(stdout, "FAIL\t%s [build of lvsd failed: %v]\n", modulePath(p.dir), err)
+			return 1
+		}
+		env = append(env, "LVSD_BIN="+lvsd)
+	}
 	var script strings.Builder
 	script.WriteString("rc_all=0\n")
 	var ran []pkg
@@ -130,7 +148,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	script.WriteString("exit $rc_all\n")
-	res, err := vmtest.Run(ctx, vmtest.Spec{Script: script.String(), Timeout: *timeout, Stdout: out, Keep: *keep, Dir: root})
+	res, err := vmtest.Run(ctx, vmtest.Spec{Script: script.String(), Timeout: *timeout, Stdout: out, Keep: *keep, Dir: root, Env: env})
 	report(stderr, res, err, *keep)
 	if *quiet {
 		fmt.Fprint(stdout, res.Output)
@@ -156,6 +174,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// envFlag collects repeated -env KEY=VALUE flags.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, " ") }
+func (e *envFlag) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q: want KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 // resultMarker prefixes the per-package line the guest script prints after each binary.
