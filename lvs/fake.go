@@ -66,10 +66,23 @@ func (f *FakeKernel) find(k Key) int {
 	return -1
 }
 
-// Apply performs op on the in-memory table.
-func (f *FakeKernel) Apply(op Op) error {
+// Apply performs ops on the in-memory table; errs[i] is the result of ops[i].
+func (f *FakeKernel) Apply(ops []Op) []error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var errs []error
+	for i, op := range ops {
+		if err := f.apply(op); err != nil {
+			if errs == nil {
+				errs = make([]error, len(ops))
+			}
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+func (f *FakeKernel) apply(op Op) error {
 	if f.FailOn != nil {
 		if err := f.FailOn(op); err != nil {
 			return err

@@ -455,3 +455,41 @@ func TestVMEditKeepsActiveConnection(t *testing.T) {
 		t.Errorf("WriteList --stats differs:\n--- lvs\n%s--- ipvsadm\n%s", got, want)
 	}
 }
+
+// The batched netlink codec and moby/ipvs read the same kernel state identically, and a
+// table written by either is read back the same by the other.
+func TestVMCodecMatchesMoby(t *testing.T) {
+	k := vmKernel(t)
+	mk, err := OpenMobyIPVS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mk.Close()
+	desired := Table{vmWeb(1, 2), vmDNS, vmMark, vmV6, vmSCTP,
+		{Key: FWMarkKey(IPv6, 9), Scheduler: "rr", Destinations: []Destination{{Addr: a("2001:db8::5"), Weight: 3, Forward: NAT}}}}
+	strip := func(tb Table) Table {
+		tb = sortedServices(tb)
+		for i := range tb {
+			tb[i].Stats = Stats{}
+			tb[i].Destinations = sortedDests(tb[i].Destinations)
+			for j := range tb[i].Destinations {
+				tb[i].Destinations[j].Stats = Stats{}
+			}
+		}
+		return tb
+	}
+	for _, writer := range []struct {
+		name string
+		k    Kernel
+	}{{"batched netlink", k}, {"moby/ipvs", mk}} {
+		ipvsadm(t, "-C")
+		mustReconcile(t, NewReconciler(writer.k, nil), desired)
+		ours, theirs := strip(kernelTable(t, k)), strip(kernelTable(t, mk))
+		if !reflect.DeepEqual(ours, theirs) {
+			t.Errorf("written by %s, read differently:\n ours   %+v\n moby   %+v", writer.name, ours, theirs)
+		}
+		if ops := Diff(desired, theirs); len(ops) != 0 {
+			t.Errorf("written by %s, moby/ipvs reads a difference: %q", writer.name, opStrings(ops))
+		}
+	}
+}

@@ -32,17 +32,20 @@ func CheckAvailable() error {
 	return nil
 }
 
-// IPVS is the real Kernel over moby/ipvs, in the network namespace of the calling thread
-// at OpenIPVS. A netlink handle is not safe for concurrent use: calls are serialized.
-type IPVS struct {
+// MobyIPVS is a Kernel over moby/ipvs, one netlink round trip per operation and per
+// service read. IPVS (netlink_linux.go) is the one lvsd uses: it batches and is several
+// times faster at scale; MobyIPVS stays as an independent reading of the kernel for the
+// in-VM tests of that codec. A moby/ipvs handle is not safe for concurrent use: calls are
+// serialized.
+type MobyIPVS struct {
 	mu sync.Mutex
 	h  *ipvs.Handle
 }
 
-var _ Kernel = (*IPVS)(nil)
+var _ Kernel = (*MobyIPVS)(nil)
 
-// OpenIPVS checks that IPVS is available and opens a handle.
-func OpenIPVS() (*IPVS, error) {
+// OpenMobyIPVS checks that IPVS is available and opens a moby/ipvs handle.
+func OpenMobyIPVS() (*MobyIPVS, error) {
 	if err := CheckAvailable(); err != nil {
 		return nil, err
 	}
@@ -50,11 +53,11 @@ func OpenIPVS() (*IPVS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open IPVS netlink handle: %w", err)
 	}
-	return &IPVS{h: h}, nil
+	return &MobyIPVS{h: h}, nil
 }
 
 // Close releases the netlink socket.
-func (k *IPVS) Close() {
+func (k *MobyIPVS) Close() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.h != nil {
@@ -64,7 +67,7 @@ func (k *IPVS) Close() {
 }
 
 // Services reads every service and its destinations, with counters.
-func (k *IPVS) Services() (Table, error) {
+func (k *MobyIPVS) Services() (Table, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.h == nil {
@@ -86,10 +89,23 @@ func (k *IPVS) Services() (Table, error) {
 	return out, nil
 }
 
-// Apply performs one operation.
-func (k *IPVS) Apply(op Op) error {
+// Apply performs ops one by one; errs[i] is the result of ops[i] (nil: all succeeded).
+func (k *MobyIPVS) Apply(ops []Op) []error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	var errs []error
+	for i, op := range ops {
+		if err := k.apply(op); err != nil {
+			if errs == nil {
+				errs = make([]error, len(ops))
+			}
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+func (k *MobyIPVS) apply(op Op) error {
 	if k.h == nil {
 		return errors.New("IPVS handle closed")
 	}

@@ -9,12 +9,13 @@ import (
 	"time"
 )
 
-// Kernel is the IPVS table: read it whole, apply one operation.
+// Kernel is the IPVS table: read it whole, apply operations.
 type Kernel interface {
 	// Services returns every virtual service with its destinations and counters.
 	Services() (Table, error)
-	// Apply performs one operation.
-	Apply(op Op) error
+	// Apply performs ops in order, going on after a failure; errs[i] is the result of
+	// ops[i], and a nil slice means that all succeeded.
+	Apply(ops []Op) (errs []error)
 }
 
 // Result tells what a Reconcile did.
@@ -95,37 +96,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, desired Table) (Result, erro
 	return res, err
 }
 
-// apply runs ops in order, skipping the destination ops of a service whose add failed. It
-// also returns which ops failed.
+// applyChunk is how many ops go to the kernel between two looks at the context.
+const applyChunk = 4096
+
+// apply runs ops in order and returns which failed; the error joins the first failures.
 func (r *Reconciler) apply(ctx context.Context, ops []Op) (Result, []bool, error) {
 	res := Result{Ops: ops}
 	failed := make([]bool, len(ops))
 	var errs []error
-	var failedAdd *Service
-	for i, op := range ops {
-		if i&255 == 0 {
-			if err := ctx.Err(); err != nil {
-				errs = append(errs, fmt.Errorf("IPVS reconcile interrupted after %d of %d ops: %w", i, len(ops), err))
-				res.Ops = ops[:i]
-				break
-			}
+	for base := 0; base < len(ops); base += applyChunk {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("IPVS reconcile interrupted after %d of %d ops: %w", base, len(ops), err))
+			res.Ops = ops[:base]
+			break
 		}
-		if failedAdd != nil && op.Service == failedAdd && op.Kind == AddDest {
-			res.Failed++
-			failed[i] = true
-			continue
-		}
-		if err := r.kernel.Apply(op); err != nil {
-			res.Failed++
-			failed[i] = true
-			if op.Kind == AddService {
-				failedAdd = op.Service
+		chunk := ops[base:min(base+applyChunk, len(ops))]
+		for i, err := range r.kernel.Apply(chunk) {
+			if err == nil {
+				continue
 			}
-			errs = append(errs, fmt.Errorf("%s: %w", op, err))
-			if len(errs) >= 20 {
+			res.Failed++
+			failed[base+i] = true
+			switch {
+			case len(errs) < 20:
+				errs = append(errs, fmt.Errorf("%s: %w", chunk[i], err))
+			case len(errs) == 20:
 				errs = append(errs, errors.New("further errors not shown"))
-				res.Ops = ops[:i+1]
-				break
 			}
 		}
 	}
