@@ -73,6 +73,7 @@ lint:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzParseAdvert -fuzztime 30s ./vrrp
 
 clean:
 	rm -rf bin

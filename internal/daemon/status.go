@@ -29,6 +29,8 @@ type VRRPStatus struct {
 	AdvertsSent       uint64            `json:"adverts_sent"`
 	AdvertsReceived   uint64            `json:"adverts_received"`
 	Drops             map[string]uint64 `json:"drops"`
+	AddrMismatches    uint64            `json:"addr_mismatches"` // accepted adverts whose VIP list differs from ours
+	Errors            map[string]uint64 `json:"errors"`          // failed effects: send, add_vip, remove_vip, garp, recv
 	Transitions       uint64            `json:"transitions"`
 	LastTransition    *TransitionStatus `json:"last_transition,omitempty"`
 }

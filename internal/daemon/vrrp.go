@@ -133,15 +133,15 @@ func newVRRP(ctx, hooksCtx context.Context, cfg *config.Config, links vrrp.LinkW
 		ilog := log.With("instance", in.Name)
 		queue := script.NewQueue(hooksCtx, ilog.With("component", "hooks"), hookTimeout)
 		notifier := &hookNotifier{cfg: in, queue: queue, next: reactions(in.Name)}
-		watch := append([]string{in.Interface}, in.TrackInterfaces...)
-		ch, err := links.Watch(ctx, watch)
+		icfg := instanceConfig(in, primary)
+		ch, err := links.Watch(ctx, vrrp.WatchedLinks(icfg))
 		if err != nil {
 			conn.Close()
 			queue.Close(context.Background())
 			closeAll()
 			return nil, fmt.Errorf("%s: watch links: %w", where, err)
 		}
-		inst, err := vrrp.NewInstance(instanceConfig(in, primary), vrrp.Deps{
+		inst, err := vrrp.NewInstance(icfg, vrrp.Deps{
 			Conn: conn, Addresses: addrs, Announcer: garp, Notifier: notifier, Links: ch, Log: log,
 		})
 		if err != nil {
@@ -167,6 +167,8 @@ func vrrpStatus(s vrrp.Status) VRRPStatus {
 		AdvertsSent:       s.AdvertsSent,
 		AdvertsReceived:   s.AdvertsReceived,
 		Drops:             s.Drops,
+		AddrMismatches:    s.AddrMismatches,
+		Errors:            s.Errors,
 		Transitions:       s.Transitions,
 	}
 	if out.VIPs == nil {
