@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/internal/daemon"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -120,5 +123,39 @@ func TestStatusNoDaemon(t *testing.T) {
 	code, _, errOut := runCLI("status", "--socket", filepath.Join(t.TempDir(), "none.sock"))
 	if code != 1 || !strings.Contains(errOut, "no lvsd is listening on") {
 		t.Errorf("status without daemon: %d %q", code, errOut)
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	st := &daemon.Status{
+		Version: "v1", RouterID: "director-a", StartedAt: now.Add(-time.Minute),
+		VRRP: []daemon.VRRPStatus{{
+			Name: "VI_1", State: "MASTER", Priority: 100, EffectivePriority: 100, Interface: "eth0",
+			VIPs: []string{"172.16.0.30/32"}, MasterIP: "172.16.0.31", AdvertsSent: 60,
+			Drops: map[string]uint64{"ttl": 2, "vrid": 0}, Errors: map[string]uint64{"garp": 1}, Transitions: 2,
+			LastTransition: &daemon.TransitionStatus{At: now.Add(-30 * time.Second), From: "BACKUP", To: "MASTER", Reason: "master down timer expired"},
+		}},
+		VirtualServers: []daemon.VirtualServerStatus{{
+			Name: "172.16.0.30:80", Protocol: "TCP", Scheduler: "rr", Kind: "DR",
+			RealServers: []daemon.RealServerStatus{
+				{Address: "172.16.0.31:80", Weight: 1, Healthy: true, LastCheck: now.Add(-2 * time.Second), LastResult: "ok"},
+				{Address: "172.16.0.32:80", Weight: 0, Healthy: false, LastCheck: now.Add(-time.Second), LastResult: "connect 172.16.0.32:80: connection refused, 2nd failure"},
+			},
+		}},
+	}
+	var b bytes.Buffer
+	writeStatusText(&b, st, now)
+	out := b.String()
+	for _, want := range []string{
+		"lvsd v1, router_id director-a, up 1m0s",
+		"VI_1  MASTER  100   100        eth0       172.16.0.31  172.16.0.30/32",
+		"dropped ttl=2, errors garp=1; last BACKUP -> MASTER (master down timer expired) 30s ago",
+		"172.16.0.30:80 TCP rr DR",
+		"-> 172.16.0.32:80  weight 0  down  last check 1s ago: connect 172.16.0.32:80: connection refused, 2nd failure",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status text lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -66,8 +66,14 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 		tw.Flush()
 		for _, v := range st.VRRP {
 			line := fmt.Sprintf("  %s: adverts sent %d, received %d, transitions %d", v.Name, v.AdvertsSent, v.AdvertsReceived, v.Transitions)
-			if d := formatDrops(v.Drops); d != "" {
+			if d := formatCounts(v.Drops); d != "" {
 				line += ", dropped " + d
+			}
+			if v.AddrMismatches > 0 {
+				line += fmt.Sprintf(", %d adverts with a different VIP list", v.AddrMismatches)
+			}
+			if e := formatCounts(v.Errors); e != "" {
+				line += ", errors " + e
 			}
 			if t := v.LastTransition; t != nil {
 				line += fmt.Sprintf("; last %s -> %s (%s) %s ago", t.From, t.To, t.Reason, now.Sub(t.At).Round(time.Second))
@@ -115,7 +121,7 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 	}
 }
 
-func formatDrops(drops map[string]uint64) string {
+func formatCounts(drops map[string]uint64) string {
 	var keys []string
 	for k, n := range drops {
 		if n > 0 {
