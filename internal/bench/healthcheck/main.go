@@ -189,40 +189,56 @@ func getUsage(who int) usage {
 	}
 }
 
-func run(checks, listeners int, interval, duration time.Duration, workers, perVS int) error {
+// startChild runs the listeners in a child process (this program with -serve) and returns
+// their addresses and a function that stops it.
+func startChild(listeners int) ([]netip.AddrPort, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	child := exec.Command(self, "-serve", "-listeners", strconv.Itoa(listeners))
 	stdin, err := child.StdinPipe()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	stdout, err := child.StdoutPipe()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	child.Stderr = os.Stderr
 	if err := child.Start(); err != nil {
-		return fmt.Errorf("start listeners: %w", err)
+		return nil, nil, fmt.Errorf("start listeners: %w", err)
 	}
-	defer func() { stdin.Close(); _ = child.Wait() }()
+	stop := func() { stdin.Close(); _ = child.Wait() }
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("read listener ports: %w", err)
+		stop()
+		return nil, nil, fmt.Errorf("read listener ports: %w", err)
 	}
 	var targets []netip.AddrPort
 	for _, p := range strings.Fields(line) {
 		port, _ := strconv.Atoi(p)
 		targets = append(targets, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)))
 	}
+	return targets, stop, nil
+}
 
+func run(checks, listeners int, interval, duration time.Duration, workers, perVS int) error {
+	targets, stop, err := startChild(listeners)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return measure(os.Stdout, targets, checks, interval, duration, workers, perVS)
+}
+
+// measure runs the checks against targets and prints the table to w.
+func measure(w io.Writer, targets []netip.AddrPort, checks int, interval, duration time.Duration, workers, perVS int) error {
 	var (
-		h       hist
-		measure atomic.Bool
-		fails   atomic.Int64
-		runs    atomic.Int64
+		h         hist
+		measuring atomic.Bool
+		fails     atomic.Int64
+		runs      atomic.Int64
 	)
 	var vss []healthcheck.VirtualServer
 	for i := 0; i < checks; i++ {
@@ -239,7 +255,7 @@ func run(checks, listeners int, interval, duration time.Duration, workers, perVS
 		tcp := healthcheck.NewTCPChecker(healthcheck.TCPConfig{ConnOpts: healthcheck.ConnOpts{Target: targets[i%len(targets)]}.WithDefaults(rs)})
 		vs.RealServers = append(vs.RealServers, healthcheck.RealServer{
 			Address: rs, Weight: 1,
-			Checks: []healthcheck.Check{{Custom: &timed{inner: tcp, interval: interval, measure: &measure, h: &h, fails: &fails, runs: &runs}}},
+			Checks: []healthcheck.Check{{Custom: &timed{inner: tcp, interval: interval, measure: &measuring, h: &h, fails: &fails, runs: &runs}}},
 		})
 	}
 	var changes atomic.Int64
@@ -261,7 +277,7 @@ func run(checks, listeners int, interval, duration time.Duration, workers, perVS
 	// Warm up for one interval plus a bit (the first checks are spread over it), then
 	// measure.
 	time.Sleep(interval + interval/2)
-	measure.Store(true)
+	measuring.Store(true)
 	u0, t0 := getUsage(syscall.RUSAGE_SELF), time.Now()
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
@@ -289,7 +305,7 @@ func run(checks, listeners int, interval, duration time.Duration, workers, perVS
 		pprof.StopCPUProfile()
 	}
 	u1, wall := getUsage(syscall.RUSAGE_SELF), time.Since(t0)
-	measure.Store(false)
+	measuring.Store(false)
 	stopAt := time.Now()
 	cancel()
 	if err := <-done; err != nil {
@@ -299,29 +315,29 @@ func run(checks, listeners int, interval, duration time.Duration, workers, perVS
 
 	cores := float64(u1.cpu-u0.cpu) / float64(wall)
 	limit := interval / 10
-	fmt.Printf("lvsd healthcheck benchmark: %d TCP checks, delay_loop %v, %d loopback listeners, %d workers, %d virtual servers\n",
+	fmt.Fprintf(w, "lvsd healthcheck benchmark: %d TCP checks, delay_loop %v, %d loopback listeners, %d workers, %d virtual servers\n",
 		checks, interval, len(targets), workers, (checks+perVS-1)/perVS)
-	fmt.Printf("measured %v after %v warmup, GOMAXPROCS %d\n", wall.Round(time.Millisecond), interval+interval/2, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "measured %v after %v warmup, GOMAXPROCS %d\n", wall.Round(time.Millisecond), interval+interval/2, runtime.GOMAXPROCS(0))
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("machine: %d CPUs, load average at end %s\n", runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Printf("| metric | value |\n|---|---|\n")
-	fmt.Printf("| checks run | %d (%.0f/s) |\n", runs.Load(), float64(runs.Load())/wall.Seconds())
-	fmt.Printf("| failed checks | %d |\n", fails.Load())
-	fmt.Printf("| intervals measured | %d |\n", h.n.Load())
-	fmt.Printf("| interval deviation p50 | %v |\n", h.quantile(0.50))
-	fmt.Printf("| interval deviation p99 | %v |\n", h.quantile(0.99))
-	fmt.Printf("| interval deviation p99.9 | %v |\n", h.quantile(0.999))
-	fmt.Printf("| interval deviation max | %v |\n", time.Duration(h.max.Load()).Round(time.Microsecond))
-	fmt.Printf("| within 10%% of interval (±%v) | %.4f%% |\n", limit, 100*h.within(limit))
-	fmt.Printf("| baseline: a 10 ms sleep's lateness p50 / p99 / max | %v / %v / %v |\n", base.quantile(0.5), base.quantile(0.99), time.Duration(base.max.Load()).Round(time.Microsecond))
-	fmt.Printf("| CPU (user+sys / wall) | %.3f cores |\n", cores)
+	fmt.Fprintf(w, "machine: %d CPUs, load average at end %s\n", runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Fprintf(w, "| metric | value |\n|---|---|\n")
+	fmt.Fprintf(w, "| checks run | %d (%.0f/s) |\n", runs.Load(), float64(runs.Load())/wall.Seconds())
+	fmt.Fprintf(w, "| failed checks | %d |\n", fails.Load())
+	fmt.Fprintf(w, "| intervals measured | %d |\n", h.n.Load())
+	fmt.Fprintf(w, "| interval deviation p50 | %v |\n", h.quantile(0.50))
+	fmt.Fprintf(w, "| interval deviation p99 | %v |\n", h.quantile(0.99))
+	fmt.Fprintf(w, "| interval deviation p99.9 | %v |\n", h.quantile(0.999))
+	fmt.Fprintf(w, "| interval deviation max | %v |\n", time.Duration(h.max.Load()).Round(time.Microsecond))
+	fmt.Fprintf(w, "| within 10%% of interval (±%v) | %.4f%% |\n", limit, 100*h.within(limit))
+	fmt.Fprintf(w, "| baseline: a 10 ms sleep's lateness p50 / p99 / max | %v / %v / %v |\n", base.quantile(0.5), base.quantile(0.99), time.Duration(base.max.Load()).Round(time.Microsecond))
+	fmt.Fprintf(w, "| CPU (user+sys / wall) | %.3f cores |\n", cores)
 	if n := runs.Load(); n > 0 {
 		per := (u1.cpu - u0.cpu) / time.Duration(n)
-		fmt.Printf("| CPU per check | %v |\n", per.Round(100*time.Nanosecond))
-		fmt.Printf("| projected CPU at the full rate (%d checks per %v) | %.3f cores |\n", checks, interval, float64(per)*float64(checks)/float64(interval))
+		fmt.Fprintf(w, "| CPU per check | %v |\n", per.Round(100*time.Nanosecond))
+		fmt.Fprintf(w, "| projected CPU at the full rate (%d checks per %v) | %.3f cores |\n", checks, interval, float64(per)*float64(checks)/float64(interval))
 	}
-	fmt.Printf("| peak RSS | %.1f MiB |\n", float64(u1.maxRSS)/1024)
-	fmt.Printf("| destination changes (must be 0 after start) | %d |\n", changes.Load()-int64((checks+perVS-1)/perVS))
-	fmt.Printf("| Stop took | %v |\n", stopTook.Round(time.Millisecond))
+	fmt.Fprintf(w, "| peak RSS | %.1f MiB |\n", float64(u1.maxRSS)/1024)
+	fmt.Fprintf(w, "| destination changes (must be 0 after start) | %d |\n", changes.Load()-int64((checks+perVS-1)/perVS))
+	fmt.Fprintf(w, "| Stop took | %v |\n", stopTook.Round(time.Millisecond))
 	return nil
 }
