@@ -517,7 +517,6 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 		s.errAt(b.Attrs["ops"].NameRange, "ops (one-packet scheduling) needs protocol \"UDP\"")
 	}
 	vs.PersistenceTimeout, _, _ = s.duration(b, "persistence_timeout", 0)
-	vs.DelayLoop, _, _ = s.duration(b, "delay_loop", DefaultDelayLoop)
 	q, qAttr, _ := s.integer(b, "quorum", 0, math.MaxInt32, DefaultQuorum)
 	vs.Quorum = int(q)
 	h, _, _ := s.integer(b, "hysteresis", 0, math.MaxInt32, 0)
@@ -525,7 +524,10 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 	vs.Alpha = s.boolean(b, "alpha", false)
 	vs.InhibitOnFailure = s.boolean(b, "inhibit_on_failure", false)
 	vs.Virtualhost, _, _ = s.str(b, "virtualhost")
-	inherit := s.readTiming(b, timing{})
+	inherit := s.readTiming(b, timing{}) // delay_loop included
+	if inherit.delayLoop != nil {
+		vs.DelayLoop = *inherit.delayLoop
+	}
 	inherit.delayLoop = &vs.DelayLoop
 
 	// Address family: the address's, or for a fwmark service ip_family, else the real servers'.
@@ -660,7 +662,8 @@ func (s *sink) buildRealServer(b *rawBlock, vs *VirtualServer, inherit timing) (
 		s.errAt(rangeOf(b), "real_server %q: %v", b.Labels[0], err)
 		return rs, false
 	}
-	if a := ap.Addr(); a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() {
+	// Loopback is allowed: a real server 127.0.0.1 is LVS's classic "local node".
+	if a := ap.Addr(); a.IsUnspecified() || a.IsMulticast() {
 		s.errAt(rangeOf(b), "real_server %q: %s cannot be a real server address", b.Labels[0], a)
 		return rs, false
 	}

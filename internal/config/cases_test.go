@@ -610,6 +610,102 @@ EOT
 			`t.hcl:5:23: keep_ipvs_on_stop must be true or false, got "yes"`,
 		},
 	},
+	{
+		name: "localnode duplicates",
+		src: `vrrp_instance "VI_1" {
+  interface = "eth0"
+  virtual_router_id = 5
+  virtual_ipaddress = ["10.0.0.1"]
+}
+vrrp_instance "VI_2" {
+  interface = "eth0"
+  virtual_router_id = 6
+  virtual_ipaddress = ["10.0.0.2"]
+}
+localnode "a" {
+  vrrp_instance = "VI_1"
+  mode = "backup_only"
+}
+localnode "a" {
+  vrrp_instance = "VI_2"
+  mode = "backup_only"
+}
+localnode "b" {
+  vrrp_instance = "VI_1"
+  mode = "bypass"
+  vip = "10.0.0.1"
+}`,
+		want: []string{
+			`t.hcl:15:11: duplicate localnode "a" (first defined at t.hcl:11:11)`,
+			`t.hcl:20:19: vrrp_instance "VI_1" already has localnode "a" (at t.hcl:11:11); one localnode per instance`,
+		},
+	},
+	{
+		name: "fwmark localnode with its service",
+		src: `vrrp_instance "VI_1" {
+  interface = "eth0"
+  virtual_router_id = 5
+  virtual_ipaddress = ["10.0.0.1"]
+}
+virtual_server "fwmark:3" {
+  lb_kind = "DR"
+  real_server "10.0.0.2" {}
+}
+localnode "a" {
+  vrrp_instance = "VI_1"
+  mode = "fwmark"
+  vip = "10.0.0.1"
+  peer_mac = "08:00:27:e1:3c:c5:00:01"
+  fwmark = 3
+}`,
+		want: []string{
+			`t.hcl:14:14: peer_mac: bad MAC address "08:00:27:e1:3c:c5:00:01"; want six hex bytes such as "08:00:27:e1:3c:c5"`,
+		},
+	},
+	{
+		name: "ip_family",
+		src: `virtual_server "10.0.0.1:80" {
+  ip_family = "inet6"
+  real_server "10.0.0.2" {}
+}
+virtual_server "fwmark:1" {
+  ip_family = "inet6"
+  real_server "10.0.0.2" {}
+}
+virtual_server "fwmark:2" {
+  ip_family = "ipx"
+}`,
+		want: []string{
+			`t.hcl:2:3: ip_family is only for fwmark virtual servers (the address gives the family)`,
+			`t.hcl:7:15: real server 10.0.0.2 is IPv4 but virtual_server "fwmark:1" is IPv6`,
+			`t.hcl:10:15: unknown ip_family "ipx"; use "inet" or "inet6"`,
+		},
+	},
+	{
+		name: "thresholds and types",
+		src: `virtual_server "10.0.0.1:80" {
+  real_server "10.0.0.2" {
+    uthreshold = 10
+    lthreshold = 20
+    weight = [1]
+    notify_up = true
+  }
+  real_server "10.0.0.3:abc" {}
+  real_server "224.0.0.1" {}
+  delay_loop = "soon"
+  virtualhost = ["a"]
+}
+`,
+		want: []string{
+			`t.hcl:4:18: lthreshold 20 is above uthreshold 10`,
+			`t.hcl:5:14: weight must be a number, got a list`,
+			`t.hcl:6:17: notify_up must be a string, got true`,
+			`t.hcl:8:15: real_server "10.0.0.3:abc": port must be from 1 to 65535, got "abc"`,
+			`t.hcl:9:15: real_server "224.0.0.1": 224.0.0.1 cannot be a real server address`,
+			`t.hcl:10:16: delay_loop must be a number of seconds or a duration such as "1500ms", got "soon"`,
+			`t.hcl:11:17: virtualhost must be a string, got a list`,
+		},
+	},
 }
 
 // Snippets that load but produce warnings (Config.Warnings).

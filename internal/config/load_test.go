@@ -402,3 +402,65 @@ func TestWarningEffects(t *testing.T) {
 		t.Errorf("priority 255: initial state = %v, want MASTER", got)
 	}
 }
+
+// TestAccepted: things a careful reader might expect to be refused but that are valid.
+func TestAccepted(t *testing.T) {
+	for _, tc := range []struct{ name, src string }{
+		{"loopback real server (LVS local node)", `virtual_server "10.0.0.1:80" {
+  real_server "127.0.0.1" {}
+}`},
+		{"NAT fwmark service with real server ports", `virtual_server "fwmark:7" {
+  real_server "10.0.0.2:8080" {}
+}`},
+		{"keepalived-style unquoted numbers and quoted integers", `vrrp_instance "V" {
+  interface = "eth0"
+  virtual_router_id = "51"
+  priority = "90"
+  virtual_ipaddress = "10.0.0.1"
+  authentication {
+    auth_type = "pass"
+    auth_pass = 1111
+  }
+}`},
+		{"case-insensitive enum values", `virtual_server "10.0.0.1:53" {
+  protocol = "udp"
+  lb_algo = "WRR"
+  lb_kind = "dr"
+  real_server "10.0.0.2" {}
+}`},
+		{"null is absent, durations as strings", `global {
+  router_id = null
+  reconcile_interval = "750ms"
+}
+virtual_server "[2001:db8::1]:443" {
+  delay_loop = "2m"
+  sorry_server = "2001:db8::9"
+  real_server "2001:db8::2" {
+    ssl_get {
+      url { path = "/" }
+      connect_timeout = 0.5
+    }
+  }
+}`},
+		{"same VRID on different interfaces", `vrrp_instance "A" {
+  interface = "eth0"
+  virtual_router_id = 1
+  virtual_ipaddress = ["10.0.0.1"]
+}
+vrrp_instance "B" {
+  interface = "eth1"
+  virtual_router_id = 1
+  virtual_ipaddress = ["10.0.1.1"]
+}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("ok.hcl", []byte(tc.src))
+			if err != nil {
+				t.Fatalf("refused:\n%v", err)
+			}
+			if len(cfg.Warnings) != 0 {
+				t.Errorf("warnings:\n%v", cfg.Warnings)
+			}
+		})
+	}
+}

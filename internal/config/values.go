@@ -99,7 +99,7 @@ func (s *sink) str(b *rawBlock, name string) (string, *rawAttr, bool) {
 		return fmtNum(a.Value.AsBigFloat()), a, true
 	}
 	v, err := convert.Convert(a.Value, cty.String)
-	if err != nil || v.IsNull() {
+	if err != nil || v.IsNull() || a.Value.Type() == cty.Bool {
 		s.errAt(a.Range, "%s must be a string, got %s", name, describe(a.Value))
 		return "", a, false
 	}
