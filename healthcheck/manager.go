@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lvsd/lvsd/internal/script"
@@ -97,6 +98,7 @@ type Manager struct {
 	clock Clock
 	vss   []*vsRun
 	hooks *script.Queue
+	sched atomic.Pointer[Scheduler] // set by Run; read by tests
 }
 
 type vsRun struct {
@@ -242,6 +244,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	m.hooks = script.NewQueue(ctx, m.log.With("component", "healthcheck hooks"), timeout)
 	sched := NewScheduler(m.clock, m.opt.Workers)
+	m.sched.Store(sched)
 	jitter := m.opt.Jitter
 	if jitter == nil {
 		jitter = defaultJitter
