@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/lvsd/lvsd/internal/script"
 )
@@ -66,6 +67,11 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 		}
 		services[key] = seenAt{fmt.Sprintf("virtual_server %q", vs.Name), rangeOf(b)}
 		cfg.VirtualServers = append(cfg.VirtualServers, vs)
+		// With VRRP in use, a service address that no instance carries is most likely a
+		// typo: traffic for it would never reach this director through VRRP.
+		if _, isVIP := vipOwner[vs.Addr.Addr()]; len(cfg.VRRPInstances) > 0 && !vs.IsFWMark() && !isVIP {
+			s.warnAt(rangeOf(b), "virtual_server address %s is not a virtual_ipaddress of any vrrp_instance", vs.Addr.Addr())
+		}
 	}
 
 	lnNames := map[string]hcl.Range{}
@@ -181,7 +187,7 @@ func (s *sink) buildInstance(b *rawBlock, vipOwner map[netip.Addr]seenAt) (VRRPI
 	if !vridOK {
 		vridAttr = nil
 	}
-	prio, prioAttr, _ := s.integer(b, "priority", 1, 255, DefaultPriority)
+	prio, _, _ := s.integer(b, "priority", 1, 255, DefaultPriority)
 	in.Priority = uint8(prio)
 	in.AdvertInt, _, _ = s.duration(b, "advert_int", DefaultAdvertInt)
 	in.Preempt = s.boolean(b, "preempt", true)
@@ -272,7 +278,6 @@ func (s *sink) buildInstance(b *rawBlock, vipOwner map[netip.Addr]seenAt) (VRRPI
 			s.warnAt(stAttr.Range, "priority 255 makes %q the address owner, which starts as MASTER (RFC 3768); state BACKUP is ignored", in.Name)
 		}
 		in.InitialState = StateMaster
-		_ = prioAttr
 	}
 	if in.InitialState == StateMaster && stAttr != nil {
 		if !in.Preempt {
@@ -626,9 +631,14 @@ func parseGranularity(a *rawAttr, v6 bool) (net.IPMask, error) {
 	if v6 {
 		bits = 128
 	}
-	str := describe(a.Value)
-	if a.Value.Type().FriendlyName() == "string" {
+	var str string
+	switch a.Value.Type() {
+	case cty.String:
 		str = a.Value.AsString()
+	case cty.Number:
+		str = fmtNum(a.Value.AsBigFloat())
+	default:
+		return nil, fmt.Errorf("want a netmask such as \"255.255.255.0\" or a prefix length, got %s", describe(a.Value))
 	}
 	str = strings.TrimPrefix(strings.TrimSpace(str), "/")
 	if n, err := strconv.Atoi(str); err == nil {

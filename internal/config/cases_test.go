@@ -798,4 +798,21 @@ localnode "b" {
 			`t.hcl: warning: the configuration defines no vrrp_instance and no virtual_server`,
 		},
 	},
+	{
+		name: "service address not a VIP",
+		src: `vrrp_instance "V" {
+  interface = "eth0"
+  virtual_router_id = 1
+  virtual_ipaddress = ["10.0.0.1"]
+}
+virtual_server "10.0.0.2:80" {
+  real_server "10.0.0.3" {}
+}
+virtual_server "fwmark:9" {
+  real_server "10.0.0.3" {}
+}`,
+		want: []string{
+			`t.hcl:6:16: warning: virtual_server address 10.0.0.2 is not a virtual_ipaddress of any vrrp_instance`,
+		},
+	},
 }

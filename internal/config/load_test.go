@@ -42,6 +42,7 @@ func TestLoadFull(t *testing.T) {
 			VIPs: []VIP{
 				{Prefix: netip.MustParsePrefix("172.16.0.30/24"), Dev: "eth0"},
 				{Prefix: netip.MustParsePrefix("10.0.0.5/32"), Dev: "eth1", Label: "eth1:0"},
+				{Prefix: netip.MustParsePrefix("2001:db8::1/64"), Dev: "eth0"},
 			},
 			UnicastSrcIP: ip("172.16.0.31"), UnicastPeers: []netip.Addr{ip("172.16.0.32")},
 			TrackInterfaces: []string{"eth1"}, GARPMasterDelay: 10 * time.Second, GARPMasterRepeat: 3,
