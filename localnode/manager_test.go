@@ -127,7 +127,7 @@ func TestManagerStartRemovesStale(t *testing.T) {
 	f := NewFakeIPTables()
 	insertForeign(t, f)
 	stale := []string{
-		"-d 172.16.0.99/32 -p tcp -m tcp --dport 80 -m comment --comment lvsd:localnode:old -j REDIRECT", // block gone
+		"-d 172.16.0.99/32 -p tcp -m tcp --dport 80 -m comment --comment lvsd:localnode:old -j REDIRECT",   // block gone
 		"-d 172.16.0.31/32 -p tcp -m tcp --dport 8080 -m comment --comment lvsd:localnode:api -j REDIRECT", // port changed
 	}
 	for _, s := range stale {
