@@ -6,8 +6,9 @@
 # With net.ipv4.vs.backup_only=1 the kernel switches the director function off while the
 # IPVS sync daemon runs in backup state, so the BACKUP hands what the MASTER forwards to its
 # own nginx (through the VIP on lo:0, realserver.sh) instead of balancing it again. The seed
-# wondered "如果主备切换，flag 怎么做": lvsd sets the flag and moves the sync daemon between
-# master and backup state with VI_1, so it follows every failover.
+# wondered "如果主备切换，flag 怎么做": lvsd moves both with VI_1 (flag 1 and sync daemon
+# backup while not MASTER; flag 0 and sync daemon master on MASTER), so they follow every
+# failover.
 # This file is director-b (设备B, BACKUP). Run:  lvsd run --config examples/two-box-backup-only/director-b.hcl
 
 global {
@@ -27,8 +28,8 @@ vrrp_instance "VI_1" {
   virtual_ipaddress = ["172.16.0.30"]     # /32 on enp0s3
 }
 
-# sysctl -w net.ipv4.vs.backup_only=1, effective while this box's sync daemon is in backup
-# state, that is while VI_1 is BACKUP (or FAULT).
+# sysctl -w net.ipv4.vs.backup_only=1 while VI_1 is BACKUP or FAULT (0 while MASTER, the
+# original value restored on stop); the kernel honours it while the sync daemon is backup.
 localnode "web" {
   vrrp_instance = "VI_1"
   mode          = "backup_only"
