@@ -374,3 +374,91 @@ func TestScenarioActiveBackup(t *testing.T) {
 	}
 	s.stop(pb, b, "eth0", vip)
 }
+
+// twoBox builds seed 001's lab: a client and two boxes, each director and real server, with
+// the MAC addresses the example configs name as peer_mac. rs runs the example's
+// realserver.sh on both boxes (fwmark and backup_only need the VIP on lo; bypass does not).
+func twoBox(t *testing.T, example string, rs bool) (s *scenario, client, a, b *netns.Host) {
+	s = newScenario(t)
+	client = s.host("cl", "eth0", "br0", "172.16.0.10/24")
+	a = s.host("da", "enp0s3", "br0", "172.16.0.31/24")
+	b = s.host("db", "enp0s3", "br0", "172.16.0.32/24")
+	for h, mac := range map[*netns.Host]string{a: "08:00:27:77:84:ef", b: "08:00:27:e1:3c:c5"} {
+		s.ip("-n", h.NS, "link", "set", "enp0s3", "address", mac)
+		if rs {
+			s.realserver(h, example)
+		}
+		s.web(h)
+	}
+	return s, client, a, b
+}
+
+// allAnswer sends n requests to url and fails unless every one is answered: a two-box
+// cluster without a working loop breaker bounces part of the requests between the boxes.
+func (s *scenario) allAnswer(client *netns.Host, url string, n int) {
+	s.t.Helper()
+	if got := s.count(client, url, n); got[""] != 0 || got["da"] == 0 || got["db"] == 0 {
+		s.t.Errorf("%d requests to %s: %v; want every one answered, by both boxes", n, url, got)
+	}
+}
+
+// iptablesHas reports whether table/chain in h has a rule tagged by localnode "web".
+func (s *scenario) iptablesHas(h *netns.Host, table string) bool {
+	return strings.Contains(s.in(h, "iptables", "-t", table, "-S", "PREROUTING"), "lvsd:localnode:web")
+}
+
+// TestScenarioTwoBoxFWMark: examples/two-box-fwmark (seed 001, fix 1).
+func TestScenarioTwoBoxFWMark(t *testing.T) {
+	s, client, a, b := twoBox(t, "two-box-fwmark", true)
+	const url = "http://172.16.0.30/"
+	pa := s.lvsd(a, "two-box-fwmark/director-a.hcl")
+	pb := s.lvsd(b, "two-box-fwmark/director-b.hcl")
+	s.waitAnswers(client, url, "da", "db")
+	s.allAnswer(client, url, 20)
+	for _, h := range []*netns.Host{a, b} {
+		if !s.iptablesHas(h, "mangle") {
+			t.Errorf("%s: no lvsd MARK rule in mangle PREROUTING", h.Name)
+		}
+	}
+	// Failover: b balances alone; a, without lvsd, is a plain real server (VIP on lo).
+	s.stop(pa, a, "enp0s3", "172.16.0.30")
+	if s.iptablesHas(a, "mangle") {
+		t.Errorf("director-a stopped but its MARK rule is still there")
+	}
+	s.waitAnswers(client, url, "da", "db")
+	s.allAnswer(client, url, 20)
+	s.stop(pb, b, "enp0s3", "172.16.0.30")
+}
+
+// TestScenarioTwoBoxBypass: examples/two-box-bypass (seed 001, fix 2).
+func TestScenarioTwoBoxBypass(t *testing.T) {
+	s, client, a, b := twoBox(t, "two-box-bypass", false)
+	const url = "http://172.16.0.30/"
+	pa := s.lvsd(a, "two-box-bypass/director-a.hcl")
+	pb := s.lvsd(b, "two-box-bypass/director-b.hcl")
+	s.waitAnswers(client, url, "da", "db")
+	s.allAnswer(client, url, 20)
+	if s.iptablesHas(a, "nat") || !s.iptablesHas(b, "nat") {
+		t.Errorf("REDIRECT rule: on MASTER a %v, on BACKUP b %v; want b only", s.iptablesHas(a, "nat"), s.iptablesHas(b, "nat"))
+	}
+	s.stop(pb, b, "enp0s3", "")
+	if s.iptablesHas(b, "nat") {
+		t.Errorf("director-b stopped but its REDIRECT rule is still there")
+	}
+	s.stop(pa, a, "enp0s3", "172.16.0.30")
+}
+
+// TestScenarioTwoBoxBackupOnly: examples/two-box-backup-only (seed 001, fix 3).
+func TestScenarioTwoBoxBackupOnly(t *testing.T) {
+	s, client, a, b := twoBox(t, "two-box-backup-only", true)
+	const url = "http://172.16.0.30/"
+	pa := s.lvsd(a, "two-box-backup-only/director-a.hcl")
+	pb := s.lvsd(b, "two-box-backup-only/director-b.hcl")
+	s.waitAnswers(client, url, "da", "db")
+	s.allAnswer(client, url, 20)
+	if va, vb := s.in(a, "sysctl", "-n", "net.ipv4.vs.backup_only"), s.in(b, "sysctl", "-n", "net.ipv4.vs.backup_only"); va != "0" || vb != "1" {
+		t.Errorf("backup_only: MASTER a %s, BACKUP b %s; want 0 and 1", va, vb)
+	}
+	s.stop(pb, b, "enp0s3", "")
+	s.stop(pa, a, "enp0s3", "172.16.0.30")
+}
