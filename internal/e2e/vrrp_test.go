@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/netip"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -61,6 +62,10 @@ func TestElectionKillAndGracefulStop(t *testing.T) {
 	l.wantARP(l.R2, 3*time.Second)
 	// The dead lvsd left its VIP behind (nobody removed it); clear it as a reboot would.
 	if _, err := l.R1.IP("addr", "del", VIP+"/32", "dev", "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	// The VIP works end to end: the client's kernel resolves it and r2 answers.
+	if err := l.Client.Ping(netip.MustParseAddr(VIP), 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 

@@ -26,6 +26,12 @@ func TestLab(t *testing.T) {
 	if mac.String() != b.MAC {
 		t.Fatalf("ARP reply from %s, want b's %s", mac, b.MAC)
 	}
+	if err := a.Ping(netip.MustParseAddr("10.77.0.2"), 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Ping(netip.MustParseAddr("10.77.0.99"), 500*time.Millisecond); err == nil {
+		t.Fatal("ping of an absent address succeeded")
+	}
 	if ok, err := b.HasAddr("eth0", "10.77.0.2"); err != nil || !ok {
 		t.Fatalf("HasAddr = %v, %v", ok, err)
 	}
