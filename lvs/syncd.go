@@ -1,0 +1,186 @@
+package lvs
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/lvsd/lvsd/vrrp"
+)
+
+// The IPVS connection synchronisation daemon (ipvsadm --start-daemon): the kernel's master
+// thread multicasts the state of every connection this director balances (224.0.0.81, UDP
+// 8848) and the backup thread receives it, so that the connections survive a failover.
+// It also matters to localnode mode backup_only: net.ipv4.vs.backup_only only disables
+// the director while the backup thread runs. This file is the pure part: roles, states and
+// the role follower; the netlink side is in syncd_linux.go.
+
+// SyncRole is a sync daemon's state, numbered as the kernel's IP_VS_STATE_MASTER and
+// IP_VS_STATE_BACKUP (include/uapi/linux/ip_vs.h).
+type SyncRole uint32
+
+const (
+	SyncMaster SyncRole = 1
+	SyncBackup SyncRole = 2
+)
+
+func (r SyncRole) String() string {
+	switch r {
+	case SyncMaster:
+		return "master"
+	case SyncBackup:
+		return "backup"
+	}
+	return fmt.Sprintf("SyncRole(%d)", uint32(r))
+}
+
+func (r SyncRole) valid() bool { return r == SyncMaster || r == SyncBackup }
+
+// SyncDaemonState is one running sync daemon as the kernel reports it.
+type SyncDaemonState struct {
+	Role      SyncRole
+	Interface string // multicast interface
+	SyncID    uint8  // only messages with this id are accepted by a backup
+}
+
+func (s SyncDaemonState) String() string {
+	return fmt.Sprintf("%s sync daemon (mcast_interface=%s syncid=%d)", s.Role, s.Interface, s.SyncID)
+}
+
+// SyncDaemonControl starts and stops the kernel's sync daemons; both idempotent.
+// KernelSyncDaemons is the real one.
+type SyncDaemonControl interface {
+	StartSyncDaemon(role SyncRole, iface string, syncID uint8) error
+	StopSyncDaemon(role SyncRole) error
+}
+
+// SyncFollower moves the sync daemon with a VRRP instance, as keepalived's
+// lvs_sync_daemon does: MASTER runs the master daemon, BACKUP and FAULT the backup daemon,
+// and when the instance stops (INIT) both are stopped. The old role's daemon is stopped
+// before the new one starts, so that backup_only never sees a backup daemon on a MASTER.
+type SyncFollower struct {
+	ctl    SyncDaemonControl
+	iface  string
+	syncID uint8
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	role SyncRole // 0 = none running
+	err  error    // of the last transition
+}
+
+// NewSyncFollower follows one instance; nothing runs until the first OnState.
+func NewSyncFollower(ctl SyncDaemonControl, iface string, syncID uint8, log *slog.Logger) *SyncFollower {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &SyncFollower{ctl: ctl, iface: iface, syncID: syncID, log: log.With("component", "lvs_sync_daemon")}
+}
+
+// syncRoleFor maps a VRRP state to the daemon that should run (0: none).
+func syncRoleFor(s vrrp.State) SyncRole {
+	switch s {
+	case vrrp.StateMaster:
+		return SyncMaster
+	case vrrp.StateBackup, vrrp.StateFault:
+		return SyncBackup
+	}
+	return 0
+}
+
+// OnState applies one VRRP transition (called in transition order). Failures are logged,
+// kept for Err, and retried by the next transition.
+func (f *SyncFollower) OnState(state vrrp.State) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want := syncRoleFor(state)
+	if want == f.role && f.err == nil {
+		return
+	}
+	cause := "vrrp instance became " + state.String()
+	var errs []error
+	for _, r := range []SyncRole{SyncMaster, SyncBackup} {
+		if r == want {
+			continue
+		}
+		if err := f.ctl.StopSyncDaemon(r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if want != 0 {
+		if err := f.ctl.StartSyncDaemon(want, f.iface, f.syncID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	f.err = errors.Join(errs...)
+	f.role = want
+	if f.err != nil {
+		f.log.Error("sync daemon change failed", "want", roleName(want), "cause", cause, "err", f.err)
+		return
+	}
+	f.log.Info("sync daemon", "running", roleName(want), "interface", f.iface, "syncid", f.syncID, "cause", cause)
+}
+
+// Stop stops both daemons (OnState(INIT)) and returns the failure, if any.
+func (f *SyncFollower) Stop() error {
+	f.OnState(vrrp.StateInit)
+	return f.Err()
+}
+
+// Err is the failure of the last transition, nil when it succeeded.
+func (f *SyncFollower) Err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// Role is the daemon that should be running now (0 for none).
+func (f *SyncFollower) Role() SyncRole {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.role
+}
+
+func roleName(r SyncRole) string {
+	if r == 0 {
+		return "none"
+	}
+	return r.String()
+}
+
+// FakeSyncDaemons is an in-memory SyncDaemonControl for tests (the kernel's rules: one
+// daemon per role, both may run at once).
+type FakeSyncDaemons struct {
+	mu      sync.Mutex
+	Running map[SyncRole]SyncDaemonState
+	Calls   []string // "start master eth0 51", "stop backup", in order
+	Fail    error    // returned by every call while set
+}
+
+var _ SyncDaemonControl = (*FakeSyncDaemons)(nil)
+
+func (f *FakeSyncDaemons) StartSyncDaemon(role SyncRole, iface string, syncID uint8) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls = append(f.Calls, fmt.Sprintf("start %s %s %d", role, iface, syncID))
+	if f.Fail != nil {
+		return f.Fail
+	}
+	if f.Running == nil {
+		f.Running = map[SyncRole]SyncDaemonState{}
+	}
+	f.Running[role] = SyncDaemonState{Role: role, Interface: iface, SyncID: syncID}
+	return nil
+}
+
+func (f *FakeSyncDaemons) StopSyncDaemon(role SyncRole) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls = append(f.Calls, "stop "+role.String())
+	if f.Fail != nil {
+		return f.Fail
+	}
+	delete(f.Running, role)
+	return nil
+}
