@@ -96,6 +96,17 @@ func (in *injector) send(t *testing.T, payload []byte, ttl int) {
 	}
 }
 
+// sendTo sends payload by unicast to dst with TTL 255.
+func (in *injector) sendTo(t *testing.T, payload []byte, dst string) {
+	t.Helper()
+	if err := in.pc.SetTTL(255); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.pc.WriteTo(payload, nil, &net.IPAddr{IP: net.ParseIP(dst)}); err != nil {
+		t.Fatalf("inject: %v", err)
+	}
+}
+
 // TestBadPacketsChangeNothing: a third namespace injects invalid adverts, each claiming a
 // higher priority; the master stays master and counts each drop by reason. A valid advert
 // with a higher priority then proves the injected packets do reach the daemon.

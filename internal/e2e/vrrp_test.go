@@ -160,6 +160,24 @@ func TestUnicast(t *testing.T) {
 	if st.MasterIP != R1IP || st.AdvertsReceived == 0 {
 		t.Fatalf("r2 status %+v, want adverts from %s", st, R1IP)
 	}
+	// A valid advert with a higher priority from an address that is not a peer is
+	// dropped and counted.
+	x, err := l.Lab.AddHost("x", "10.79.0.66"+Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInjector(t, x)
+	for i := 0; i < 3; i++ {
+		in.sendTo(t, advert{versionType: 0x21, vrid: 51, prio: 200, advertInt: 1, addrs: []string{VIP}}.bytes(), R2IP)
+	}
+	l.stable(d2, "BACKUP", 500*time.Millisecond)
+	st, err = d2.Instance("VI_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.MasterIP != R1IP || st.Drops["not_peer"] < 3 {
+		t.Fatalf("after adverts from a non-peer: master_ip %q, drops %v; want %s and not_peer >= 3", st.MasterIP, st.Drops, R1IP)
+	}
 	if err := d1.Proc.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
