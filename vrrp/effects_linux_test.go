@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/net/ipv4"
 
 	"github.com/lvsd/lvsd/internal/netns"
@@ -353,5 +354,62 @@ func TestLinkWatcher(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("channel not closed within 2s of cancel")
+	}
+}
+
+// TestLinkWatcherResubscribes: when the netlink subscription ends on its own (e.g. ENOBUFS
+// after a notification storm), Watch subscribes again, re-reads the current state and
+// goes on reporting changes.
+func TestLinkWatcherResubscribes(t *testing.T) {
+	a := effectsLab(t, "a")[0]
+	if err := a.AddVethPair("trk0", "trk0p"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := NewLinkWatcher().(*netlinkLinks)
+	calls := 0
+	broken := make(chan netlink.LinkUpdate)
+	w.subscribe = func(ctx context.Context, ns vnetns.NsHandle) (chan netlink.LinkUpdate, error) {
+		calls++
+		if calls == 1 {
+			return broken, nil // closed below, as a failed subscription is
+		}
+		return subscribeLinks(ctx, ns)
+	}
+	var ch <-chan LinkEvent
+	if err := a.Do(func() (err error) { ch, err = w.Watch(ctx, []string{"trk0"}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	next := func() LinkEvent {
+		t.Helper()
+		select {
+		case ev := <-ch:
+			return ev
+		case <-time.After(3 * time.Second):
+			t.Fatal("no event within 3s")
+		}
+		return LinkEvent{}
+	}
+	if ev := next(); ev != (LinkEvent{"trk0", true}) {
+		t.Fatalf("first event %+v", ev)
+	}
+	// The link changes while the subscription is broken: the refresh after
+	// resubscribing reports it.
+	if err := a.SetLink("trk0", false); err != nil {
+		t.Fatal(err)
+	}
+	close(broken)
+	if ev := next(); ev != (LinkEvent{"trk0", false}) {
+		t.Fatalf("after resubscribing: %+v, want trk0 down", ev)
+	}
+	if err := a.SetLink("trk0", true); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev != (LinkEvent{"trk0", true}) {
+		t.Fatalf("change after resubscribing: %+v, want trk0 up", ev)
+	}
+	if calls != 2 {
+		t.Fatalf("subscribe called %d times, want 2", calls)
 	}
 }

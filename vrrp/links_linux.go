@@ -15,13 +15,17 @@ import (
 // netlinkLinks is the Linux LinkWatcher, fed by RTNLGRP_LINK notifications.
 type netlinkLinks struct {
 	log *slog.Logger
+	// subscribe opens one subscription; a seam for the resubscription test.
+	subscribe func(ctx context.Context, ns netns.NsHandle) (chan netlink.LinkUpdate, error)
 }
 
 var _ LinkWatcher = (*netlinkLinks)(nil)
 
 // NewLinkWatcher returns the netlink implementation of LinkWatcher. It watches the network
 // namespace of the thread that calls Watch.
-func NewLinkWatcher() LinkWatcher { return &netlinkLinks{log: slog.Default()} }
+func NewLinkWatcher() LinkWatcher {
+	return &netlinkLinks{log: slog.Default(), subscribe: subscribeLinks}
+}
 
 // linkUp decides whether a link can carry VRRP. It is up when it is administratively up
 // (IFF_UP) and has carrier (IFF_LOWER_UP), and its RFC 2863 operational state is UP or
@@ -59,7 +63,7 @@ func (w *netlinkLinks) Watch(ctx context.Context, names []string) (<-chan LinkEv
 		ns.Close()
 		return nil, fmt.Errorf("watch links %v: %w", names, err)
 	}
-	sub, err := subscribeLinks(ctx, ns)
+	sub, err := w.subscribe(ctx, ns)
 	if err != nil {
 		h.Close()
 		ns.Close()
@@ -126,7 +130,7 @@ func (w *netlinkLinks) Watch(ctx context.Context, names []string) (<-chan LinkEv
 						return
 					case <-time.After(resubscribeDelay):
 					}
-					s, err := subscribeLinks(ctx, ns)
+					s, err := w.subscribe(ctx, ns)
 					if err == nil {
 						sub = s
 						break
