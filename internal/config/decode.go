@@ -278,6 +278,9 @@ func suggest(name string, lists ...[]string) string {
 			if strings.EqualFold(cand, name) || strings.EqualFold(strings.ReplaceAll(cand, "_", "-"), name) {
 				return fmt.Sprintf("; did you mean %q?", cand)
 			}
+			if len(name) > 64 || len(cand) > 64 {
+				continue // keep hostile input cheap: the distance is quadratic
+			}
 			if d := levenshtein(strings.ToLower(name), strings.ToLower(cand)); d < bestD {
 				best, bestD = cand, d
 			}
