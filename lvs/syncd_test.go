@@ -12,10 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ne32 is a u32 in native byte order, as netlink carries it.
-func ne32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+// syncNE32 is a u32 in native byte order, as netlink carries it.
+func syncNE32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 
-func nla(typ uint16, val []byte) []byte {
+func syncNLA(typ uint16, val []byte) []byte {
 	b := binary.NativeEndian.AppendUint16(nil, uint16(4+len(val)))
 	b = binary.NativeEndian.AppendUint16(b, typ)
 	b = append(b, val...)
@@ -25,7 +25,7 @@ func nla(typ uint16, val []byte) []byte {
 	return b
 }
 
-func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+func syncCat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func TestSyncDaemonRequest(t *testing.T) {
 	const fam = 0x1d
@@ -37,11 +37,11 @@ func TestSyncDaemonRequest(t *testing.T) {
 		body  []byte // after the netlink header
 	}{
 		{"start master", ipvsCmdNewDaemon, SyncDaemonState{SyncMaster, "eth0", 51}, unix.NLM_F_REQUEST | unix.NLM_F_ACK,
-			cat([]byte{9, 1, 0, 0}, nla(3, cat(nla(1, ne32(1)), nla(2, []byte("eth0\x00")), nla(3, ne32(51)))))},
+			syncCat([]byte{9, 1, 0, 0}, syncNLA(3, syncCat(syncNLA(1, syncNE32(1)), syncNLA(2, []byte("eth0\x00")), syncNLA(3, syncNE32(51)))))},
 		{"start backup, 15-byte name", ipvsCmdNewDaemon, SyncDaemonState{SyncBackup, "enp0s3.1234567a", 255}, unix.NLM_F_REQUEST | unix.NLM_F_ACK,
-			cat([]byte{9, 1, 0, 0}, nla(3, cat(nla(1, ne32(2)), nla(2, []byte("enp0s3.1234567a\x00")), nla(3, ne32(255)))))},
+			syncCat([]byte{9, 1, 0, 0}, syncNLA(3, syncCat(syncNLA(1, syncNE32(2)), syncNLA(2, []byte("enp0s3.1234567a\x00")), syncNLA(3, syncNE32(255)))))},
 		{"stop backup", ipvsCmdDelDaemon, SyncDaemonState{Role: SyncBackup}, unix.NLM_F_REQUEST | unix.NLM_F_ACK,
-			cat([]byte{10, 1, 0, 0}, nla(3, nla(1, ne32(2))))},
+			syncCat([]byte{10, 1, 0, 0}, syncNLA(3, syncNLA(1, syncNE32(2))))},
 		{"list", ipvsCmdGetDaemon, SyncDaemonState{}, unix.NLM_F_REQUEST | unix.NLM_F_ACK | unix.NLM_F_DUMP,
 			[]byte{11, 1, 0, 0}},
 	}
@@ -71,9 +71,9 @@ func TestSyncDaemonRequest(t *testing.T) {
 func TestParseSyncDaemon(t *testing.T) {
 	hdr := []byte{ipvsCmdNewDaemon, 1, 0, 0}
 	// As a 6.x kernel answers: more attributes than we read, nested without NLA_F_NESTED.
-	full := cat(hdr, nla(3, cat(nla(1, ne32(1)), nla(2, []byte("eth0\x00")), nla(3, ne32(51)),
-		nla(4, []byte{0xc8, 0x05}), nla(7, []byte{0x22, 0x90}), nla(8, []byte{1}), nla(5, []byte{224, 0, 0, 81}))))
-	nestedFlag := cat(hdr, nla(3|0x8000, cat(nla(1, ne32(2)), nla(2, []byte("bond0\x00")), nla(3, ne32(7)))))
+	full := syncCat(hdr, syncNLA(3, syncCat(syncNLA(1, syncNE32(1)), syncNLA(2, []byte("eth0\x00")), syncNLA(3, syncNE32(51)),
+		syncNLA(4, []byte{0xc8, 0x05}), syncNLA(7, []byte{0x22, 0x90}), syncNLA(8, []byte{1}), syncNLA(5, []byte{224, 0, 0, 81}))))
+	nestedFlag := syncCat(hdr, syncNLA(3|0x8000, syncCat(syncNLA(1, syncNE32(2)), syncNLA(2, []byte("bond0\x00")), syncNLA(3, syncNE32(7)))))
 	tests := []struct {
 		name string
 		msg  []byte
@@ -83,11 +83,11 @@ func TestParseSyncDaemon(t *testing.T) {
 		{"full", full, SyncDaemonState{SyncMaster, "eth0", 51}, ""},
 		{"nested flag", nestedFlag, SyncDaemonState{SyncBackup, "bond0", 7}, ""},
 		{"short", []byte{11, 1}, SyncDaemonState{}, "shorter than the genl header"},
-		{"no daemon attr", cat(hdr, nla(1, ne32(1))), SyncDaemonState{}, "without IPVS_CMD_ATTR_DAEMON"},
-		{"no state", cat(hdr, nla(3, nla(2, []byte("eth0\x00")))), SyncDaemonState{}, "no state"},
-		{"short state", cat(hdr, nla(3, nla(1, []byte{1, 0}))), SyncDaemonState{}, "state attribute of 2 bytes"},
-		{"bad length", cat(hdr, []byte{0xff, 0, 3, 0}), SyncDaemonState{}, "out of range"},
-		{"truncated header", cat(hdr, []byte{8, 0}), SyncDaemonState{}, "truncated"},
+		{"no daemon attr", syncCat(hdr, syncNLA(1, syncNE32(1))), SyncDaemonState{}, "without IPVS_CMD_ATTR_DAEMON"},
+		{"no state", syncCat(hdr, syncNLA(3, syncNLA(2, []byte("eth0\x00")))), SyncDaemonState{}, "no state"},
+		{"short state", syncCat(hdr, syncNLA(3, syncNLA(1, []byte{1, 0}))), SyncDaemonState{}, "state attribute of 2 bytes"},
+		{"bad length", syncCat(hdr, []byte{0xff, 0, 3, 0}), SyncDaemonState{}, "out of range"},
+		{"truncated header", syncCat(hdr, []byte{8, 0}), SyncDaemonState{}, "truncated"},
 	}
 	for _, tt := range tests {
 		got, err := parseSyncDaemon(tt.msg)
@@ -104,7 +104,7 @@ func TestParseSyncDaemon(t *testing.T) {
 }
 
 func FuzzParseSyncDaemon(f *testing.F) {
-	f.Add(cat([]byte{9, 1, 0, 0}, nla(3, cat(nla(1, ne32(1)), nla(2, []byte("eth0\x00")), nla(3, ne32(51))))))
+	f.Add(syncCat([]byte{9, 1, 0, 0}, syncNLA(3, syncCat(syncNLA(1, syncNE32(1)), syncNLA(2, []byte("eth0\x00")), syncNLA(3, syncNE32(51))))))
 	f.Add([]byte{9, 1, 0, 0, 4, 0, 3, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = parseSyncDaemon(b) // must not panic

@@ -1,0 +1,193 @@
+//go:build vmtest
+
+package lvs
+
+// In-VM tests of the IPVS sync daemon and the backup_only sysctl (Debian's kernel, see
+// internal/vmtest). Everything happens in a network namespace of the test's own, with a
+// veth pair as the multicast interface: IPVS, its sync daemons and its sysctls are per
+// namespace.
+
+import (
+	"os"
+	"os/exec"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/lvsd/lvsd/vrrp"
+	"github.com/vishvananda/netns"
+)
+
+const syncTestNS = "lvssyncd"
+
+// syncNSWorker runs functions on one OS thread inside a namespace (netlink sockets are
+// opened in the thread's namespace).
+type syncNSWorker struct{ jobs chan func() }
+
+func (w *syncNSWorker) do(f func()) {
+	done := make(chan struct{})
+	w.jobs <- func() { defer close(done); f() }
+	<-done
+}
+
+// syncTestSetup makes the namespace with a veth pair lvss0/lvss1 (10.97.0.1/24 on lvss0)
+// and a worker thread inside it; both go in t.Cleanup.
+func syncTestSetup(t *testing.T) *syncNSWorker {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (IPVS netlink, namespaces)")
+	}
+	for _, c := range [][]string{
+		{"netns", "add", syncTestNS},
+		{"-n", syncTestNS, "link", "add", "lvss0", "type", "veth", "peer", "name", "lvss1"},
+		{"-n", syncTestNS, "addr", "add", "10.97.0.1/24", "dev", "lvss0"},
+		{"-n", syncTestNS, "link", "set", "lvss0", "up"},
+		{"-n", syncTestNS, "link", "set", "lvss1", "up"},
+		{"-n", syncTestNS, "link", "set", "lo", "up"},
+	} {
+		if out, err := exec.Command("ip", c...).CombinedOutput(); err != nil {
+			exec.Command("ip", "netns", "del", syncTestNS).Run()
+			t.Fatalf("ip %s: %v\n%s", strings.Join(c, " "), err, out)
+		}
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", syncTestNS).Run() })
+	w := &syncNSWorker{jobs: make(chan func())}
+	ready := make(chan error)
+	go func() {
+		// Never unlocked: the thread ends with this goroutine instead of being reused in
+		// the test's namespace.
+		runtime.LockOSThread()
+		h, err := netns.GetFromName(syncTestNS)
+		if err == nil {
+			err = netns.Set(h)
+			h.Close()
+		}
+		ready <- err
+		if err != nil {
+			return
+		}
+		for f := range w.jobs {
+			f()
+		}
+	}()
+	if err := <-ready; err != nil {
+		t.Fatalf("enter namespace %s: %v", syncTestNS, err)
+	}
+	t.Cleanup(func() {
+		w.do(func() { _ = StopSyncDaemon(SyncMaster); _ = StopSyncDaemon(SyncBackup) })
+		close(w.jobs)
+	})
+	return w
+}
+
+func syncList(t *testing.T, w *syncNSWorker) []SyncDaemonState {
+	t.Helper()
+	var got []SyncDaemonState
+	var err error
+	w.do(func() { got, err = SyncDaemons() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func syncIpvsadmDaemons(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", syncTestNS, "ipvsadm", "-L", "--daemon").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ipvsadm -L --daemon: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func TestVMSyncDaemon(t *testing.T) {
+	w := syncTestSetup(t)
+	if got := syncList(t, w); len(got) != 0 {
+		t.Fatalf("fresh namespace has sync daemons: %v", got)
+	}
+	var err error
+	w.do(func() { err = StartSyncDaemon(SyncMaster, "lvss0", 51) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SyncDaemonState{{SyncMaster, "lvss0", 51}}
+	if got := syncList(t, w); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after start: %v, want %v", got, want)
+	}
+	if out := syncIpvsadmDaemons(t); !strings.Contains(out, "master sync daemon (mcast=lvss0, syncid=51") {
+		t.Errorf("ipvsadm -L --daemon:\n%s", out)
+	}
+
+	// Starting it again is fine; with another sync id it is restarted with that id.
+	w.do(func() { err = StartSyncDaemon(SyncMaster, "lvss0", 51) })
+	if err != nil {
+		t.Fatalf("second start: %v", err)
+	}
+	w.do(func() { err = StartSyncDaemon(SyncMaster, "lvss0", 52) })
+	if err != nil {
+		t.Fatalf("start with another id: %v", err)
+	}
+	want = []SyncDaemonState{{SyncMaster, "lvss0", 52}}
+	if got := syncList(t, w); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after restart: %v, want %v", got, want)
+	}
+
+	// The role follows VRRP.
+	f := NewSyncFollower(KernelSyncDaemons{}, "lvss0", 51, nil)
+	for _, step := range []struct {
+		state vrrp.State
+		want  []SyncDaemonState
+		adm   string
+	}{
+		{vrrp.StateBackup, []SyncDaemonState{{SyncBackup, "lvss0", 51}}, "backup sync daemon (mcast=lvss0, syncid=51"},
+		{vrrp.StateMaster, []SyncDaemonState{{SyncMaster, "lvss0", 51}}, "master sync daemon (mcast=lvss0, syncid=51"},
+		{vrrp.StateFault, []SyncDaemonState{{SyncBackup, "lvss0", 51}}, "backup sync daemon (mcast=lvss0, syncid=51"},
+		{vrrp.StateInit, nil, ""},
+	} {
+		w.do(func() { f.OnState(step.state) })
+		if err := f.Err(); err != nil {
+			t.Fatalf("%s: %v", step.state, err)
+		}
+		if got := syncList(t, w); !reflect.DeepEqual(got, step.want) {
+			t.Fatalf("%s: running %v, want %v", step.state, got, step.want)
+		}
+		out := syncIpvsadmDaemons(t)
+		if step.adm != "" && !strings.Contains(out, step.adm) || step.adm == "" && strings.Contains(out, "sync daemon") {
+			t.Errorf("%s: ipvsadm -L --daemon:\n%s", step.state, out)
+		}
+	}
+
+	// Stopping what does not run is fine; a missing interface is an error.
+	w.do(func() { err = StopSyncDaemon(SyncBackup) })
+	if err != nil {
+		t.Errorf("stop of a stopped daemon: %v", err)
+	}
+	w.do(func() { err = StartSyncDaemon(SyncBackup, "nosuchif0", 1) })
+	if err == nil {
+		t.Errorf("start on a missing interface succeeded")
+		w.do(func() { _ = StopSyncDaemon(SyncBackup) })
+	}
+}
+
+// backup_only exists (kernel 3.9+) in a namespace with IPVS and is settable.
+func TestVMBackupOnlySysctl(t *testing.T) {
+	syncTestSetup(t)
+	run := func(script string) string {
+		t.Helper()
+		out, err := exec.Command("ip", "netns", "exec", syncTestNS, "sh", "-c", script).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", script, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if v := run("cat /proc/sys/net/ipv4/vs/backup_only"); v != "0" {
+		t.Errorf("default backup_only = %q, want 0", v)
+	}
+	if v := run("echo 1 > /proc/sys/net/ipv4/vs/backup_only && cat /proc/sys/net/ipv4/vs/backup_only"); v != "1" {
+		t.Errorf("after writing 1: %q", v)
+	}
+	if v := run("echo 0 > /proc/sys/net/ipv4/vs/backup_only && cat /proc/sys/net/ipv4/vs/backup_only"); v != "0" {
+		t.Errorf("after writing 0: %q", v)
+	}
+}
