@@ -465,3 +465,24 @@ vrrp_instance "B" {
 		})
 	}
 }
+
+// TestSyntaxErrorsAllFiles: syntax errors of every file are reported together, sorted, and
+// nothing else (schema errors after a syntax error would be noise).
+func TestSyntaxErrorsAllFiles(t *testing.T) {
+	_, err := ParseFiles([]File{
+		{Name: "b.hcl", Src: []byte("global {\n  router_id = \n}\n")},
+		{Name: "a.hcl", Src: []byte("vrrp_instance \"V\" {\n  priorty = 1\n}\nglobal {\n")},
+	})
+	var ds Diagnostics
+	if !errors.As(err, &ds) || len(ds) < 2 {
+		t.Fatalf("want syntax errors from both files, got %v", err)
+	}
+	if ds[0].File != "a.hcl" || ds[len(ds)-1].File != "b.hcl" {
+		t.Errorf("not sorted by file: %v", ds)
+	}
+	for _, d := range ds {
+		if strings.Contains(d.Message, "priorty") {
+			t.Errorf("schema error reported despite syntax errors: %v", d)
+		}
+	}
+}
