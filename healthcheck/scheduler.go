@@ -31,7 +31,6 @@ type Scheduler struct {
 	h       entryHeap
 	seq     uint64
 	wake    chan struct{}
-	running bool
 }
 
 type entry struct {
