@@ -26,11 +26,11 @@ type Scheduler struct {
 	clock   Clock
 	workers int
 
-	base    time.Time // keys are monotonic offsets from it
-	mu      sync.Mutex
-	h       entryHeap
-	seq     uint64
-	wake    chan struct{}
+	base time.Time // keys are monotonic offsets from it
+	mu   sync.Mutex
+	h    entryHeap
+	seq  uint64
+	wake chan struct{}
 }
 
 type entry struct {
