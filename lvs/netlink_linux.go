@@ -220,6 +220,10 @@ func (c *genlConn) services() (Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list IPVS services: %w", err)
 	}
+	// All destinations share one backing array: one allocation (amortized) instead of
+	// one per service.
+	var all []Destination
+	ends := make([]int, len(out))
 	for i := range out {
 		s := &out[i]
 		c.seq++
@@ -230,9 +234,10 @@ func (c *genlConn) services() (Table, error) {
 			if err != nil {
 				return fmt.Errorf("decode IPVS real server: %w", err)
 			}
-			s.Destinations = append(s.Destinations, d)
+			all = append(all, d)
 			return nil
 		})
+		ends[i] = len(all)
 		if err == syscall.ESRCH {
 			// Deleted between the two dumps: as if read a moment later.
 			s.Key = Key{}
@@ -241,6 +246,13 @@ func (c *genlConn) services() (Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list real servers of %s: %w", s.Key, err)
 		}
+	}
+	begin := 0
+	for i := range out {
+		if ends[i] > begin {
+			out[i].Destinations = all[begin:ends[i]:ends[i]]
+		}
+		begin = ends[i]
 	}
 	// Drop services that vanished while reading.
 	j := 0

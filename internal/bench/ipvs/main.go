@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -41,10 +42,13 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("ipvsbench", flag.ContinueOnError)
 	services := fs.Int("services", 2277, "virtual services")
 	dests := fs.Int("dests", 37205, "real servers in total")
-	rounds := fs.Int("rounds", 2, "cold-apply rounds of each tool (best is reported)")
+	rounds := fs.Int("rounds", 2, "cold-apply rounds of each tool, at least 1 (best is reported)")
 	noops := fs.Int("noop", 5, "no-op reconciles to time")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rounds < 1 || *noops < 1 || *services < 1 || *dests < 0 {
+		return fmt.Errorf("-rounds, -noop and -services must be at least 1")
 	}
 	k, err := lvs.OpenIPVS()
 	if err != nil {
@@ -133,12 +137,37 @@ func run(args []string, stdout io.Writer) error {
 	allocs := (ms1.Mallocs - ms0.Mallocs) / uint64(*noops)
 	allocBytes := (ms1.TotalAlloc - ms0.TotalAlloc) / uint64(*noops)
 
-	// The kernel read alone (what every periodic check costs at least).
+	// The kernel read alone (what every periodic check costs at least), with the process's
+	// user and system CPU time: system is the kernel building the dumps.
+	ru0 := rusage()
 	start := time.Now()
-	if _, err := k.Services(); err != nil {
+	cur, err := k.Services()
+	if err != nil {
 		return err
 	}
 	readTime := time.Since(start)
+	ru1 := rusage()
+	readUser, readSys := ru1.user-ru0.user, ru1.sys-ru0.sys
+
+	// /proc/net/ip_vs has the same table as text (without thresholds, scheduler flags and
+	// counters): how much of the read is netlink's per-attribute cost.
+	start = time.Now()
+	procText, err := os.ReadFile("/proc/net/ip_vs")
+	if err != nil {
+		return err
+	}
+	procTime := time.Since(start)
+
+	// Diff alone, the pure part of a no-op reconcile: compare with `go test -bench
+	// DiffIdentical ./lvs` on the host to see how much slower this (emulated) CPU is.
+	start = time.Now()
+	const diffRuns = 5
+	for i := 0; i < diffRuns; i++ {
+		if d := lvs.Diff(table, cur); len(d) != 0 {
+			return fmt.Errorf("Diff of the read table: %d ops", len(d))
+		}
+	}
+	diffTime := time.Since(start) / diffRuns
 
 	runtime.GC()
 	rss, hwm := procStatus("VmRSS"), procStatus("VmHWM")
@@ -169,10 +198,22 @@ func run(args []string, stdout io.Writer) error {
 	fmt.Fprintf(tw, "lvs per op\t%.1f µs\t\t\n", float64(bestLvs)/float64(time.Microsecond)/float64(ops))
 	fmt.Fprintf(tw, "no-op reconcile (median)\t%s\tof %d: %s\t\n", ms(medNoop), len(noopTimes), durs(noopTimes))
 	fmt.Fprintf(tw, "no-op reconcile allocations\t%d\t%.1f MiB per reconcile\t\n", allocs, float64(allocBytes)/(1<<20))
-	fmt.Fprintf(tw, "kernel read (Services)\t%s\t\t\n", ms(readTime))
+	fmt.Fprintf(tw, "kernel read (Services)\t%s\tCPU user %s, system %s\t\n", ms(readTime), ms(readUser), ms(readSys))
+	fmt.Fprintf(tw, "read /proc/net/ip_vs (for scale)\t%s\t%d KiB\t\n", ms(procTime), len(procText)>>10)
+	fmt.Fprintf(tw, "Diff alone (table vs read)\t%s\t\t\n", ms(diffTime))
 	fmt.Fprintf(tw, "ipvsadm -Ln (for scale)\t%s\t\t\n", ms(ipvsadmList))
 	fmt.Fprintf(tw, "process VmRSS holding the table\t%s\tVmHWM %s\t\n", rss, hwm)
 	return tw.Flush()
+}
+
+type cpuTimes struct{ user, sys time.Duration }
+
+func rusage() cpuTimes {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return cpuTimes{}
+	}
+	return cpuTimes{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
 }
 
 func durs(ds []time.Duration) string {
