@@ -139,8 +139,12 @@ func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
 	if cfg.AuthType == AuthPass {
 		i.advert.AuthData = AuthPassData(cfg.AuthPass)
 	}
+	// VRRPv2 adverts carry IPv4 addresses only; IPv6 VIPs follow the state without being
+	// advertised (as keepalived's virtual_ipaddress_excluded).
 	for _, v := range cfg.VIPs {
-		i.advert.Addrs = append(i.advert.Addrs, v.Prefix.Addr())
+		if v.Prefix.Addr().Is4() {
+			i.advert.Addrs = append(i.advert.Addrs, v.Prefix.Addr())
+		}
 	}
 	sorted := slices.Clone(i.advert.Addrs)
 	slices.SortFunc(sorted, netip.Addr.Compare)
@@ -197,8 +201,8 @@ func validate(cfg *InstanceConfig) error {
 	seen := map[netip.Addr]bool{}
 	for _, v := range cfg.VIPs {
 		switch {
-		case !v.Prefix.IsValid() || !v.Prefix.Addr().Is4():
-			bad("virtual address %v: not an IPv4 prefix", v.Prefix)
+		case !v.Prefix.IsValid():
+			bad("virtual address %v: not a prefix", v.Prefix)
 		case seen[v.Prefix.Addr()]:
 			bad("virtual address %v listed twice", v.Prefix.Addr())
 		}
@@ -496,6 +500,9 @@ func (i *Instance) sendAdvert(prio uint8) {
 func (i *Instance) sendGARP() {
 	for _, v := range i.cfg.VIPs {
 		v = i.vip(v)
+		if !v.Prefix.Addr().Is4() {
+			continue // ARP is IPv4's; IPv6 neighbours learn from the address's own DAD/NA
+		}
 		for n := 0; n < i.repeat; n++ {
 			if err := i.deps.Announcer.GratuitousARP(v.Dev, v.Prefix.Addr()); err != nil {
 				i.count(func(s *Status) { s.Errors[errGARP]++ })

@@ -588,7 +588,7 @@ func TestNewInstanceValidation(t *testing.T) {
 		{"advert_int 256", func(c *InstanceConfig) { c.AdvertInt = 256 * time.Second }, "advert_int"},
 		{"auth type", func(c *InstanceConfig) { c.AuthType = AuthAH }, "auth_type"},
 		{"long password", func(c *InstanceConfig) { c.AuthPass = "123456789" }, "auth_pass"},
-		{"IPv6 VIP", func(c *InstanceConfig) { c.VIPs = []VIP{{Prefix: netip.MustParsePrefix("2001:db8::1/128")}} }, "not an IPv4"},
+		{"invalid VIP", func(c *InstanceConfig) { c.VIPs = []VIP{{}} }, "not a prefix"},
 		{"duplicate VIP", func(c *InstanceConfig) { c.VIPs = []VIP{testVIP, testVIP} }, "twice"},
 		{"no primary", func(c *InstanceConfig) { c.PrimaryIP = netip.Addr{} }, "primary IP"},
 		{"IPv6 peer", func(c *InstanceConfig) { c.UnicastPeers = []netip.Addr{netip.MustParseAddr("::1")} }, "unicast peer"},
@@ -761,5 +761,25 @@ func TestRunReceiveErrorsAreCountedAndSurvived(t *testing.T) {
 	wantState(t, b, StateBackup)
 	if b.inst.Status().AdvertsReceived == 0 {
 		t.Fatal("B received nothing after the errors")
+	}
+}
+
+// IPv6 VIPs follow the state but are not advertised: VRRPv2 carries IPv4 addresses only.
+func TestIPv6VIPNotAdvertised(t *testing.T) {
+	c := baseConfig("VI_1", 100, "10.0.0.1")
+	v6 := VIP{Prefix: netip.MustParsePrefix("2001:db8::10/128")}
+	c.VIPs = append(c.VIPs, v6)
+	inst, err := NewInstance(c, Deps{Conn: newWire(RealClock{}).newConn(netip.MustParseAddr("10.0.0.1")),
+		Addresses: newFakeAddrs(RealClock{}), Announcer: &fakeAnnouncer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range inst.advert.Addrs {
+		if a.Is6() {
+			t.Errorf("advert carries IPv6 address %v", a)
+		}
+	}
+	if len(inst.advert.Addrs) != len(c.VIPs)-1 {
+		t.Errorf("advert has %d addresses, want %d", len(inst.advert.Addrs), len(c.VIPs)-1)
 	}
 }

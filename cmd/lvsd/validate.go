@@ -50,7 +50,7 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 		return nil, false
 	}
 	for _, w := range cfg.Warnings {
-		fmt.Fprintf(stderr, "%s (warning)\n", w.String())
+		fmt.Fprintln(stderr, w.String())
 	}
 	return cfg, true
 }
