@@ -526,6 +526,8 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 	vs.Quorum = int(q)
 	h, _, _ := s.integer(b, "hysteresis", 0, math.MaxInt32, 0)
 	vs.Hysteresis = int(h)
+	vs.QuorumUp, _ = s.command(b, "quorum_up")
+	vs.QuorumDown, _ = s.command(b, "quorum_down")
 	vs.Alpha = s.boolean(b, "alpha", false)
 	vs.InhibitOnFailure = s.boolean(b, "inhibit_on_failure", false)
 	vs.Virtualhost, _, _ = s.str(b, "virtualhost")

@@ -73,7 +73,7 @@ var topSchema = &blockSchema{
 		"virtual_server": {
 			label: "ADDRESS:PORT|fwmark:N",
 			attrs: slices.Concat([]string{"protocol", "lb_algo", "lb_kind", "persistence_timeout",
-				"persistence_granularity", "sorry_server", "quorum", "hysteresis", "alpha",
+				"persistence_granularity", "sorry_server", "quorum", "hysteresis", "quorum_up", "quorum_down", "alpha",
 				"inhibit_on_failure", "virtualhost", "ip_family", "sh_port", "sh_fallback", "mh_port",
 				"mh_fallback", "ops", "connect_timeout"}, checkTiming),
 			blocks: map[string]*blockSchema{"real_server": realServerSchema},

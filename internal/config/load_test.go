@@ -486,3 +486,30 @@ func TestSyntaxErrorsAllFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestQuorumHooks(t *testing.T) {
+	cfg, err := Parse("q.hcl", []byte(`
+virtual_server "192.0.2.10:80" {
+  quorum      = 2
+  quorum_up   = "/usr/local/bin/quorum.sh up"
+  quorum_down = "/usr/local/bin/quorum.sh 'down now'"
+  real_server "192.0.2.21:80" { weight = 2 }
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := cfg.VirtualServers[0]
+	if vs.QuorumUp != "/usr/local/bin/quorum.sh up" || vs.QuorumDown != "/usr/local/bin/quorum.sh 'down now'" {
+		t.Errorf("quorum hooks = %q, %q", vs.QuorumUp, vs.QuorumDown)
+	}
+	_, err = Parse("q.hcl", []byte(`
+virtual_server "192.0.2.10:80" {
+  quorum_down = "/bin/x 'unbalanced"
+  real_server "192.0.2.21:80" {}
+}
+`))
+	if err == nil || !strings.Contains(err.Error(), "q.hcl:3:") || !strings.Contains(err.Error(), "quorum_down") {
+		t.Errorf("unbalanced quote in quorum_down: err = %v", err)
+	}
+}

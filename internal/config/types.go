@@ -193,8 +193,9 @@ type VirtualServer struct {
 	SorryServer              *netip.AddrPort
 	Quorum                   int // default 1
 	Hysteresis               int
-	Alpha                    bool // real servers start DOWN until a check passes
-	InhibitOnFailure         bool // default for the real servers
+	QuorumUp, QuorumDown     string // hooks run when quorum is regained / lost (raw commands)
+	Alpha                    bool   // real servers start DOWN until a check passes
+	InhibitOnFailure         bool   // default for the real servers
 	Virtualhost              string
 	RealServers              []RealServer
 	Pos                      Pos

@@ -18,6 +18,8 @@ func healthConfig(vss []config.VirtualServer) []healthcheck.VirtualServer {
 			Alpha:      vs.Alpha,
 			Quorum:     vs.Quorum,
 			Hysteresis: vs.Hysteresis,
+			QuorumUp:   vs.QuorumUp,
+			QuorumDown: vs.QuorumDown,
 		}
 		if vs.SorryServer != nil {
 			h.SorryServer = *vs.SorryServer
