@@ -178,6 +178,25 @@ func TestRealserverDR(t *testing.T) {
 	}
 }
 
+// TestRealserverDRKeepsForeignVIP: a VIP already on lo before "up" (say from ifcfg-lo:0)
+// is not the script's to remove.
+func TestRealserverDRKeepsForeignVIP(t *testing.T) {
+	requireRoot(t)
+	lab := netns.New(t)
+	r := newRSHost(t, lab, "rs", "enp0s3", "192.168.0.179/24")
+	r.ip("addr", "add", "192.168.0.101/32", "dev", "lo", "label", "lo:0")
+	r.mustScript("dr-one-segment", "up")
+	r.mustScript("dr-one-segment", "down")
+	if a := r.ip("-4", "-o", "addr", "show", "dev", "lo", "to", "192.168.0.101/32"); a == "" {
+		t.Error("down removed a VIP that was on lo before up")
+	}
+	if rt := r.ip("-4", "route", "show", "table", "main", "exact", "192.168.0.101/32"); rt != "" {
+		t.Errorf("down left the host route it added: %q", rt)
+	}
+	r.wantSysctls("down", map[string]string{"net/ipv4/conf/all/arp_ignore": "0", "net/ipv4/conf/enp0s3/arp_announce": "0"})
+	r.wantNoState("down")
+}
+
 func TestRealserverDRMissingInterface(t *testing.T) {
 	requireRoot(t)
 	lab := netns.New(t)

@@ -4,7 +4,8 @@
 # sysctl instead of ifconfig/route:
 #   up      VIP on lo as lo:0 (/32); arp_ignore=1 and arp_announce=2 on "all" and on DEV
 #           (the kernel uses the larger of "all" and the interface); host route VIP dev lo
-#   down    undo exactly that; sysctls go back to the values saved by the first "up"
+#   down    undo exactly that: remove what "up" added (an address or route that was there
+#           before stays) and put the sysctls back to the values saved by the first "up"
 #   status  show what is in place
 # Both up and down are idempotent: running them twice changes nothing the second time.
 # Defaults are the seed's lab; override from the environment, e.g.
@@ -27,6 +28,12 @@ SYSCTLS=(
 
 log() { printf 'realserver.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+
+# What "up" added itself, so that "down" removes only that (an address that was already
+# there, e.g. from the distribution's network configuration, is left alone).
+ADDED="$STATE_DIR/$VIP.added"
+mark() { mkdir -p "$STATE_DIR"; grep -qx "$1" "$ADDED" 2>/dev/null || echo "$1" >>"$ADDED"; }
+marked() { grep -qx "$1" "$ADDED" 2>/dev/null; }
 
 need_dev() {
   ip link show dev "$1" >/dev/null 2>&1 || die "no such interface: $1 (set DEV=...)"
@@ -69,16 +76,17 @@ up() {
   save_sysctls
   set_sysctls                             # before the VIP appears, so no ARP reply leaks
   ip link set dev lo up
-  have_addr lo || ip addr add "$VIP/32" dev lo label "$LABEL"
-  have_route || ip route add "$VIP/32" dev lo   # seed: route add -host VIP dev lo:0
+  have_addr lo || { ip addr add "$VIP/32" dev lo label "$LABEL"; mark addr; }
+  have_route || { ip route add "$VIP/32" dev lo; mark route; }   # seed: route add -host VIP dev lo:0
   log "up: $VIP on lo ($LABEL), arp_ignore=1 arp_announce=2 on all and $DEV"
 }
 
 down() {
   # Address first, sysctls last: the VIP must never be on lo with ARP unrestricted.
-  if have_route; then ip route del "$VIP/32" dev lo; fi
-  if have_addr lo; then ip addr del "$VIP/32" dev lo; fi
+  if marked route && have_route; then ip route del "$VIP/32" dev lo; fi
+  if marked addr && have_addr lo; then ip addr del "$VIP/32" dev lo; fi
   restore_sysctls
+  rm -f "$ADDED"
   log "down: $VIP removed from lo, sysctls restored"
 }
 

@@ -7,7 +7,8 @@
 #           not routed via tunl0, and the kernel uses the larger of "all" and the NIC);
 #           arp_ignore=1 / arp_announce=2 on "all" and DEV (in the seed's lab the VIP is in
 #           the real servers' own segment, so they must not answer ARP for it)
-#   down    undo exactly that; sysctls and tunl0's link state go back to what "up" found
+#   down    undo exactly that: remove the VIP if "up" added it; sysctls and tunl0's link
+#           state go back to what "up" found
 #   status  show what is in place
 # Idempotent. If tunl0 cannot be had, "up" fails before changing anything.
 # Override from the environment, e.g.  VIP=192.168.59.100 DEV=eth0 ./realserver.sh up
@@ -32,6 +33,12 @@ SYSCTLS=(
 
 log() { printf 'realserver.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+
+# What "up" added itself, so that "down" removes only that (an address that was already
+# there, e.g. from the distribution's network configuration, is left alone).
+ADDED="$STATE_DIR/$VIP.tun.added"
+mark() { mkdir -p "$STATE_DIR"; grep -qx "$1" "$ADDED" 2>/dev/null || echo "$1" >>"$ADDED"; }
+marked() { grep -qx "$1" "$ADDED" 2>/dev/null; }
 
 have_link() { ip link show dev "$1" >/dev/null 2>&1; }
 have_addr() { have_link "$TUN_DEV" && [ -n "$(ip -4 -o addr show dev "$TUN_DEV" to "$VIP/32")" ]; }
@@ -74,12 +81,13 @@ up() {
   save_state
   set_sysctls                             # before the VIP appears, so no ARP reply leaks
   ip link set dev "$TUN_DEV" up
-  have_addr || ip addr add "$VIP/32" dev "$TUN_DEV"
+  have_addr || { ip addr add "$VIP/32" dev "$TUN_DEV"; mark addr; }
   log "up: $VIP on $TUN_DEV, rp_filter=0 on all and $TUN_DEV, arp_ignore=1 arp_announce=2 on all and $DEV"
 }
 
 down() {
-  if have_addr; then ip addr del "$VIP/32" dev "$TUN_DEV"; fi
+  if marked addr && have_addr; then ip addr del "$VIP/32" dev "$TUN_DEV"; fi
+  rm -f "$ADDED"
   if [ -e "$LINKSTATE" ]; then
     if [ "$(cat "$LINKSTATE")" = down ] && have_link "$TUN_DEV"; then ip link set dev "$TUN_DEV" down; fi
     rm -f "$LINKSTATE"
