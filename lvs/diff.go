@@ -170,7 +170,7 @@ func DiffOwned(desired, current Table, remove map[Key]bool) []Op {
 // diffDests appends the destination ops of one service present on both sides.
 func diffDests(ops []Op, want, cur *Service) []Op {
 	// Small services are compared pairwise: no map allocation on the no-op path.
-	if len(want.Destinations) <= 16 && len(cur.Destinations) <= 16 {
+	if len(want.Destinations) <= 32 && len(cur.Destinations) <= 32 {
 		for i := range cur.Destinations {
 			c := &cur.Destinations[i]
 			if findDest(want.Destinations, c.key()) < 0 {

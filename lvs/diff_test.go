@@ -207,3 +207,13 @@ func ExampleOp_String() {
 	fmt.Println(ops[0])
 	// Output: edit real server 10.0.0.1:80 TCP -> 10.0.0.2:80: weight 1 -> 3
 }
+
+func BenchmarkValidate(b *testing.B) {
+	tb := bigTable()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tb.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

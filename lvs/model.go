@@ -298,18 +298,28 @@ func (t Table) Validate() error {
 		if s.NetmaskBits > fullBits(k.Family) {
 			return fmt.Errorf("virtual service %s: netmask /%d too long", k, s.NetmaskBits)
 		}
-		dseen := make(map[DestKey]bool, len(s.Destinations))
-		for _, d := range s.Destinations {
+		// Small services are checked pairwise: no map per service on every reconcile.
+		var dseen map[DestKey]bool
+		if len(s.Destinations) > 32 {
+			dseen = make(map[DestKey]bool, len(s.Destinations))
+		}
+		for j, d := range s.Destinations {
 			if !d.Addr.IsValid() {
 				return fmt.Errorf("virtual service %s: real server without address", k)
 			}
 			if FamilyOf(d.Addr) != k.Family && d.Forward != TUN {
 				return fmt.Errorf("virtual service %s: real server %s of another address family", k, d)
 			}
-			if dseen[d.key()] {
+			dup := false
+			if dseen != nil {
+				dup = dseen[d.key()]
+				dseen[d.key()] = true
+			} else {
+				dup = findDest(s.Destinations[:j], d.key()) >= 0
+			}
+			if dup {
 				return fmt.Errorf("virtual service %s: real server %s listed twice", k, d)
 			}
-			dseen[d.key()] = true
 			if d.Weight < 0 || d.Weight > 65535 {
 				return fmt.Errorf("virtual service %s: real server %s: weight %d out of range 0-65535", k, d, d.Weight)
 			}

@@ -18,8 +18,11 @@ type genlConn struct {
 	family uint16
 	seq    uint32
 	batch  int // requests per sendmsg, so that their acks fit in the receive buffer
-	rbuf   []byte
-	m      msg
+	// destHint is how many destinations the last read found: the next one sizes its
+	// array by it.
+	destHint int
+	rbuf     []byte
+	m        msg
 }
 
 const (
@@ -222,7 +225,7 @@ func (c *genlConn) services() (Table, error) {
 	}
 	// All destinations share one backing array: one allocation (amortized) instead of
 	// one per service.
-	var all []Destination
+	all := make([]Destination, 0, c.destHint+c.destHint/8)
 	ends := make([]int, len(out))
 	for i := range out {
 		s := &out[i]
@@ -247,6 +250,7 @@ func (c *genlConn) services() (Table, error) {
 			return nil, fmt.Errorf("list real servers of %s: %w", s.Key, err)
 		}
 	}
+	c.destHint = len(all)
 	begin := 0
 	for i := range out {
 		if ends[i] > begin {

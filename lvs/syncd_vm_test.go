@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lvsd/lvsd/vrrp"
 	"github.com/vishvananda/netns"
@@ -101,6 +102,13 @@ func syncIpvsadmDaemons(t *testing.T) string {
 	return string(out)
 }
 
+// syncKernelDebug logs the kernel's view when a sync daemon call fails: the end of dmesg
+// and the kernel stacks of the IPVS threads.
+func syncKernelDebug(t *testing.T) {
+	out, _ := exec.Command("sh", "-c", `dmesg | tail -20; for p in /proc/[0-9]*; do case "$(cat $p/comm 2>/dev/null)" in ipvs*) echo "== $p $(cat $p/comm) $(cat $p/wchan 2>/dev/null)"; cat $p/stack 2>/dev/null;; esac; done`).CombinedOutput()
+	t.Logf("kernel:\n%s", out)
+}
+
 func TestVMSyncDaemon(t *testing.T) {
 	w := syncTestSetup(t)
 	if got := syncList(t, w); len(got) != 0 {
@@ -145,8 +153,11 @@ func TestVMSyncDaemon(t *testing.T) {
 		{vrrp.StateFault, []SyncDaemonState{{SyncBackup, "lvss0", 51}}, "backup sync daemon (mcast=lvss0, syncid=51"},
 		{vrrp.StateInit, nil, ""},
 	} {
+		start := time.Now()
 		w.do(func() { f.OnState(step.state) })
+		t.Logf("%s: role change took %s", step.state, time.Since(start).Round(time.Millisecond))
 		if err := f.Err(); err != nil {
+			syncKernelDebug(t)
 			t.Fatalf("%s: %v", step.state, err)
 		}
 		if got := syncList(t, w); !reflect.DeepEqual(got, step.want) {
