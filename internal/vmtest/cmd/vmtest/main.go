@@ -30,12 +30,13 @@ type pkg struct {
 	dir  string // package directory relative to the module root
 }
 
-// suites maps -suite to packages; "all" is one boot running lvs then e2e.
+// suites maps -suite to packages; "all" is one boot running every package in turn.
 var suites = map[string][]pkg{
-	"lvs":   {{"lvs", "lvs"}},
-	"e2e":   {{"e2e", "internal/vmtest/e2e"}},
-	"all":   {{"lvs", "lvs"}, {"e2e", "internal/vmtest/e2e"}},
-	"bench": {{"lvs", "lvs"}, {"e2e", "internal/vmtest/e2e"}},
+	"lvs":      {{"lvs", "lvs"}},
+	"e2e":      {{"e2e", "internal/vmtest/e2e"}},
+	"examples": {{"examples", "examples"}},
+	"all":      {{"lvs", "lvs"}, {"e2e", "internal/vmtest/e2e"}, {"examples", "examples"}},
+	"bench":    {{"lvs", "lvs"}, {"e2e", "internal/vmtest/e2e"}},
 }
 
 func main() {
@@ -45,7 +46,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vmtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	suite := fs.String("suite", "all", "suite to run: all, lvs, e2e or bench (benchmarks of lvs and e2e)")
+	suite := fs.String("suite", "all", "suite to run: all (lvs, e2e, examples), lvs, e2e, examples or bench (benchmarks of lvs and e2e)")
 	runRe := fs.String("run", "", "passed to the test binaries as -test.run")
 	bench := fs.String("bench", ".", "with -suite bench: passed as -test.bench")
 	timeout := fs.Duration("timeout", 20*time.Minute, "kill the VM after this long")
@@ -83,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	pkgs, ok := suites[*suite]
 	if !ok {
-		fmt.Fprintf(stderr, "vmtest: unknown suite %q (want all, lvs, e2e or bench)\n", *suite)
+		fmt.Fprintf(stderr, "vmtest: unknown suite %q (want all, lvs, e2e, examples or bench)\n", *suite)
 		return 2
 	}
 	binDir := filepath.Join(root, "bin", "vmtest")
@@ -95,8 +96,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// The e2e tests drive the real daemon: build it fresh into bin/vmtest (the guest sees
 	// the host's files, so LVSD_BIN points there).
 	for _, p := range pkgs {
-		if p.name != "e2e" {
+		if p.name != "e2e" && p.name != "examples" {
 			continue
+		}
+		if strings.Contains(strings.Join(env, " "), "LVSD_BIN=") {
+			break
 		}
 		lvsd := filepath.Join(binDir, "lvsd")
 		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", lvsd, "./cmd/lvsd")
