@@ -450,6 +450,15 @@ func TestVMEditKeepsActiveConnection(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// A restart (kill -9, new process, new Reconciler) adopts the state: no op, and the
+	// connection lives on.
+	if ops := mustReconcile(t, NewReconciler(k, nil), Table{svc}); len(ops) != 0 {
+		t.Fatalf("restart changed IPVS: %q", ops)
+	}
+	echo("after restart")
+	if n := active(); n != 1 {
+		t.Errorf("ActiveConn after restart = %d, want 1", n)
+	}
 	// Counters as ipvsadm prints them (no traffic while both read).
 	if got, want := listText(t, kernelTable(t, k), ListOptions{Stats: true}), ipvsadm(t, "-Ln", "--stats"); got != want {
 		t.Errorf("WriteList --stats differs:\n--- lvs\n%s--- ipvsadm\n%s", got, want)
