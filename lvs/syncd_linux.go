@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -153,12 +155,36 @@ func ipvsFamilyID() (uint16, error) {
 	return fam.ID, nil
 }
 
+// syncTimeout bounds one request: starting or stopping a daemon waits for a kernel thread,
+// and a VRRP transition must not wait for it longer than this (the library's default is a
+// minute). A timed-out request may still complete in the kernel; the follower retries on
+// the next transition.
+const syncTimeout = 10 * time.Second
+
 func execSync(cmd uint8, d SyncDaemonState) ([][]byte, error) {
 	fam, err := ipvsFamilyID()
 	if err != nil {
 		return nil, err
 	}
-	return syncDaemonRequest(fam, cmd, d).Execute(unix.NETLINK_GENERIC, 0)
+	s, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_GENERIC)
+	if err != nil {
+		return nil, fmt.Errorf("netlink socket: %w", err)
+	}
+	defer s.Close()
+	tv := unix.NsecToTimeval(syncTimeout.Nanoseconds())
+	if err := s.SetReceiveTimeout(&tv); err != nil {
+		return nil, err
+	}
+	if err := s.SetSendTimeout(&tv); err != nil {
+		return nil, err
+	}
+	req := syncDaemonRequest(fam, cmd, d)
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_GENERIC: {Socket: s}}
+	msgs, err := req.Execute(unix.NETLINK_GENERIC, 0)
+	if errors.Is(err, unix.EAGAIN) {
+		return nil, fmt.Errorf("no answer from the kernel within %s: %w", syncTimeout, err)
+	}
+	return msgs, err
 }
 
 // StartSyncDaemon starts the kernel's sync daemon in role on iface with syncID. Idempotent:

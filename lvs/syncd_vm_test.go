@@ -109,16 +109,46 @@ func syncKernelDebug(t *testing.T) {
 	t.Logf("kernel:\n%s", out)
 }
 
+// syncWaitStarted waits until the kernel has logged n "sync thread started" lines since
+// boot, that is until the n-th daemon thread has run. Under qemu's TCG on a loaded host a
+// new kernel thread was once seen not to run for a minute, and stopping the daemon before
+// its thread ran blocked for as long; on hardware the thread runs at once.
+func syncWaitStarted(t *testing.T, n int) {
+	t.Helper()
+	start := time.Now()
+	for {
+		out, err := exec.Command("dmesg").Output()
+		if err != nil {
+			t.Fatalf("dmesg: %v", err)
+		}
+		if c := strings.Count(string(out), "IPVS: sync thread started"); c >= n {
+			if d := time.Since(start); d > time.Second {
+				t.Logf("sync thread %d ran after %s", n, d.Round(time.Millisecond))
+			}
+			return
+		}
+		if time.Since(start) > 3*time.Minute {
+			syncKernelDebug(t)
+			t.Fatalf("sync thread %d did not run", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func TestVMSyncDaemon(t *testing.T) {
 	w := syncTestSetup(t)
 	if got := syncList(t, w); len(got) != 0 {
 		t.Fatalf("fresh namespace has sync daemons: %v", got)
 	}
 	var err error
+	out, _ := exec.Command("dmesg").Output()
+	threads := strings.Count(string(out), "IPVS: sync thread started")
 	w.do(func() { err = StartSyncDaemon(SyncMaster, "lvss0", 51) })
 	if err != nil {
 		t.Fatal(err)
 	}
+	threads++
+	syncWaitStarted(t, threads)
 	want := []SyncDaemonState{{SyncMaster, "lvss0", 51}}
 	if got := syncList(t, w); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after start: %v, want %v", got, want)
@@ -136,6 +166,8 @@ func TestVMSyncDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start with another id: %v", err)
 	}
+	threads++
+	syncWaitStarted(t, threads)
 	want = []SyncDaemonState{{SyncMaster, "lvss0", 52}}
 	if got := syncList(t, w); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after restart: %v, want %v", got, want)
@@ -162,6 +194,10 @@ func TestVMSyncDaemon(t *testing.T) {
 		}
 		if got := syncList(t, w); !reflect.DeepEqual(got, step.want) {
 			t.Fatalf("%s: running %v, want %v", step.state, got, step.want)
+		}
+		if len(step.want) > 0 {
+			threads++
+			syncWaitStarted(t, threads)
 		}
 		out := syncIpvsadmDaemons(t)
 		if step.adm != "" && !strings.Contains(out, step.adm) || step.adm == "" && strings.Contains(out, "sync daemon") {
