@@ -84,3 +84,22 @@ func (p ProcSys) WriteSysctl(key, value string) error {
 	}
 	return nil
 }
+
+// LinuxDeps returns the real effects: the iptables command and /proc/sys. When there is no
+// iptables command, the IPTables returned fails every call with the lookup's error, so
+// that Start reports it (before changing anything) only if a block needs iptables.
+func LinuxDeps() Deps {
+	ipt, err := NewIPTables()
+	if err != nil {
+		ipt = unavailableIPTables{err}
+	}
+	return Deps{IPTables: ipt, Sysctl: ProcSys{}}
+}
+
+// unavailableIPTables stands for a missing iptables command.
+type unavailableIPTables struct{ err error }
+
+func (u unavailableIPTables) Exists(string, string, ...string) (bool, error) { return false, u.err }
+func (u unavailableIPTables) Insert(string, string, ...string) error         { return u.err }
+func (u unavailableIPTables) Delete(string, string, ...string) error         { return u.err }
+func (u unavailableIPTables) List(string, string) ([]string, error)          { return nil, u.err }

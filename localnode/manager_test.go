@@ -295,3 +295,20 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// Without an iptables command, Start names it, and a backup_only-only config does not care.
+func TestLinuxDepsWithoutIPTables(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	deps := LinuxDeps()
+	m, err := New([]config.Localnode{bypassNode()}, deps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "iptables command") || !strings.Contains(err.Error(), "executable file not found") {
+		t.Errorf("Start = %v, want the missing iptables command named", err)
+	}
+	if _, err := New([]config.Localnode{{Name: "b", VRRPInstance: "VI_1", Mode: config.ModeBackupOnly}}, deps, nil); err != nil {
+		t.Errorf("backup_only without iptables: %v", err)
+	}
+}
