@@ -130,6 +130,16 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, spec.Timeout)
 	defer cancel()
 	args := qemuArgs(*k, initrd, shareDir, spec.MemMB, spec.CPUs)
+	if spec.Keep {
+		// The exact command, to boot the same VM again by hand (edit share/stage2.sh first).
+		q := []string{shellQuote(qemu)}
+		for _, a := range args {
+			q = append(q, shellQuote(a))
+		}
+		if err := os.WriteFile(filepath.Join(runDir, "qemu.sh"), []byte("#!/bin/sh\nexec "+strings.Join(q, " ")+"\n"), 0o755); err != nil {
+			return res, fmt.Errorf("vmtest: write qemu.sh: %w", err)
+		}
+	}
 	cmd := exec.CommandContext(ctx, qemu, args...)
 	// CommandContext kills qemu by its PID when ctx ends; Pdeathsig covers a dying harness.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

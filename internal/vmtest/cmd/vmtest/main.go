@@ -28,15 +28,16 @@ import (
 type pkg struct {
 	name string // binary name under bin/vmtest
 	dir  string // package directory relative to the module root
+	cmd  bool   // a main package: built with go build and run as is (benchmark programs)
 }
 
 // suites maps -suite to packages; "all" is one boot running every package in turn.
 var suites = map[string][]pkg{
-	"lvs":      {{"lvs", "lvs"}},
-	"e2e":      {{"e2e", "internal/vmtest/e2e"}},
-	"examples": {{"examples", "examples"}},
-	"all":      {{"lvs", "lvs"}, {"e2e", "internal/vmtest/e2e"}, {"examples", "examples"}},
-	"bench":    {{"lvs", "lvs"}, {"e2e", "internal/vmtest/e2e"}},
+	"lvs":      {{name: "lvs", dir: "lvs"}},
+	"e2e":      {{name: "e2e", dir: "internal/vmtest/e2e"}},
+	"examples": {{name: "examples", dir: "examples"}},
+	"all":      {{name: "lvs", dir: "lvs"}, {name: "e2e", dir: "internal/vmtest/e2e"}, {name: "examples", dir: "examples"}},
+	"bench":    {{name: "lvs", dir: "lvs"}, {name: "ipvsbench", dir: "internal/bench/ipvs", cmd: true}},
 }
 
 func main() {
@@ -46,7 +47,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vmtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	suite := fs.String("suite", "all", "suite to run: all (lvs, e2e, examples), lvs, e2e, examples or bench (benchmarks of lvs and e2e)")
+	suite := fs.String("suite", "all", "suite to run: all (lvs, e2e, examples), lvs, e2e, examples or bench (Go benchmarks of lvs, then internal/bench/ipvs)")
 	runRe := fs.String("run", "", "passed to the test binaries as -test.run")
 	bench := fs.String("bench", ".", "with -suite bench: passed as -test.bench")
 	timeout := fs.Duration("timeout", 20*time.Minute, "kill the VM after this long")
@@ -117,9 +118,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ran []pkg
 	for _, p := range pkgs {
 		bin := filepath.Join(binDir, p.name+".test")
+		buildArgs := []string{"test", "-c", "-tags", "vmtest", "-o", bin, "./" + p.dir}
+		if p.cmd {
+			bin = filepath.Join(binDir, p.name)
+			buildArgs = []string{"build", "-o", bin, "./" + p.dir}
+		}
 		os.Remove(bin)
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, goTool(), "test", "-c", "-tags", "vmtest", "-o", bin, "./"+p.dir)
+		cmd := exec.CommandContext(ctx, goTool(), buildArgs...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if err := cmd.Run(); err != nil {
@@ -133,7 +139,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "vmtest: built %s in %s\n", bin, time.Since(start).Round(100*time.Millisecond))
 		targs := []string{"-test.v", "-test.timeout", (*timeout - time.Minute).String()}
-		if *suite == "bench" {
+		if p.cmd {
+			targs = nil
+		} else if *suite == "bench" {
 			targs = append(targs, "-test.run", "^$", "-test.bench", *bench, "-test.benchmem")
 		} else if *runRe != "" {
 			targs = append(targs, "-test.run", *runRe)
