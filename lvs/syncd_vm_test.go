@@ -238,3 +238,89 @@ func TestVMBackupOnlySysctl(t *testing.T) {
 		t.Errorf("after writing 0: %q", v)
 	}
 }
+
+// The design of localnode mode backup_only, checked on the kernel: the flag stops IPVS
+// from balancing only while the backup sync daemon runs, so moving the daemon with VRRP
+// (SyncFollower) is what switches the director function off on the BACKUP and on again on
+// the MASTER.
+func TestVMBackupOnlyFollowsSyncDaemon(t *testing.T) {
+	w := syncTestSetup(t)
+	const client = "lvssyncc"
+	sh := func(ns, script string) string {
+		t.Helper()
+		out, err := exec.Command("ip", "netns", "exec", ns, "sh", "-c", script).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %s: %v\n%s", ns, script, err, out)
+		}
+		return string(out)
+	}
+	if out, err := exec.Command("ip", "netns", "add", client).CombinedOutput(); err != nil {
+		t.Fatalf("netns add: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", client).Run() })
+	sh(syncTestNS, "ip link add lvsb0 type veth peer name lvsb1 netns "+client+
+		" && ip addr add 10.96.0.1/24 dev lvsb0 && ip link set lvsb0 up && ip addr add 10.96.0.100/32 dev lo"+
+		" && ipvsadm -A -t 10.96.0.100:80 -s rr && ipvsadm -a -t 10.96.0.100:80 -r 10.96.0.1:8080 -m")
+	sh(client, "ip link set lo up && ip addr add 10.96.0.2/24 dev lvsb1 && ip link set lvsb1 up && ip route add 10.96.0.100/32 via 10.96.0.1")
+	// conns lists the IPVS connection entries for the VIP by client address and port: they
+	// appear at once (the service's Conns statistic is only refreshed by the rate estimator,
+	// every 2 s), and each connection attempt comes from a new port.
+	conns := func() map[string]bool {
+		t.Helper()
+		m := map[string]bool{}
+		for _, l := range strings.Split(sh(syncTestNS, "ipvsadm -Lnc"), "\n") {
+			// pro expire state source virtual destination
+			if f := strings.Fields(l); len(f) >= 6 && f[4] == "10.96.0.100:80" {
+				m[f[3]] = true
+			}
+		}
+		return m
+	}
+	// balanced sends one SYN to the VIP and reports whether IPVS scheduled it. Nothing
+	// listens on either side, so the connection is refused quickly in both cases.
+	balanced := func() bool {
+		t.Helper()
+		before := conns()
+		out, _ := exec.Command("ip", "netns", "exec", client, "timeout", "5", "bash", "-c", "exec 3<>/dev/tcp/10.96.0.100/80").CombinedOutput()
+		if !strings.Contains(string(out), "refused") {
+			t.Fatalf("connect to the VIP: %q, want refused", out)
+		}
+		for src := range conns() {
+			if !before[src] {
+				return true
+			}
+		}
+		return false
+	}
+	out, _ := exec.Command("dmesg").Output()
+	threads := strings.Count(string(out), "IPVS: sync thread started")
+
+	sh(syncTestNS, "echo 1 > /proc/sys/net/ipv4/vs/backup_only")
+	if !balanced() {
+		t.Errorf("backup_only=1 without a sync daemon: IPVS did not balance")
+	}
+	f := NewSyncFollower(KernelSyncDaemons{}, "lvss0", 51, nil)
+	for _, step := range []struct {
+		state    vrrp.State
+		balanced bool
+	}{
+		{vrrp.StateBackup, false},
+		{vrrp.StateMaster, true},
+		{vrrp.StateFault, false},
+	} {
+		w.do(func() { f.OnState(step.state) })
+		if err := f.Err(); err != nil {
+			t.Fatalf("%s: %v", step.state, err)
+		}
+		threads++
+		syncWaitStarted(t, threads)
+		if got := balanced(); got != step.balanced {
+			t.Errorf("backup_only=1, VRRP %s: balanced %v, want %v", step.state, got, step.balanced)
+		}
+	}
+	sh(syncTestNS, "echo 0 > /proc/sys/net/ipv4/vs/backup_only")
+	if !balanced() {
+		t.Errorf("backup_only=0 with the backup daemon: IPVS did not balance")
+	}
+	w.do(func() { f.OnState(vrrp.StateInit) })
+}
