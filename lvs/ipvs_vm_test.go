@@ -502,3 +502,20 @@ func TestVMCodecMatchesMoby(t *testing.T) {
 		}
 	}
 }
+
+// Enough services for the parallel read (two sockets), checked against ipvsadm.
+func TestVMLargerTable(t *testing.T) {
+	k := vmKernel(t)
+	desired := SyntheticTable(150, 1200)
+	r := NewReconciler(k, nil)
+	if ops := mustReconcile(t, r, desired); len(ops) != 1350 {
+		t.Fatalf("cold apply: %d ops, want 1350", len(ops))
+	}
+	assertInSync(t, k, desired)
+	if got, want := listText(t, kernelTable(t, k), ListOptions{}), ipvsadm(t, "-Ln"); got != want {
+		t.Errorf("WriteList differs from ipvsadm -Ln (%d vs %d bytes)", len(got), len(want))
+	}
+	if ops := mustReconcile(t, r, desired); len(ops) != 0 {
+		t.Fatalf("no-op reconcile: %d ops", len(ops))
+	}
+}

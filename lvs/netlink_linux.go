@@ -206,8 +206,10 @@ func (c *genlConn) dump(fn func(data []byte) error) error {
 	}
 }
 
-// services reads every service and its destinations.
-func (c *genlConn) services() (Table, error) {
+// services reads every service and its destinations; helper, if not nil, is a second
+// socket that reads half of the destinations in parallel (the per-dump system call and
+// buffer work overlaps on two CPUs; the kernel serializes only the filling).
+func (c *genlConn) services(helper *genlConn) (Table, error) {
 	c.seq++
 	c.m.b = c.m.b[:0]
 	c.m.appendGetServices(c.family, c.seq)
@@ -223,12 +225,39 @@ func (c *genlConn) services() (Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list IPVS services: %w", err)
 	}
+	if helper != nil && len(out) >= 64 {
+		half := len(out) / 2
+		herr := make(chan error, 1)
+		go func() { herr <- helper.readDests(out[half:]) }()
+		err = c.readDests(out[:half])
+		if err2 := <-herr; err == nil {
+			err = err2
+		}
+	} else {
+		err = c.readDests(out)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Drop services that vanished while reading.
+	j := 0
+	for i := range out {
+		if out[i].Key != (Key{}) {
+			out[j] = out[i]
+			j++
+		}
+	}
+	return out[:j], nil
+}
+
+// readDests reads the destinations of svcs. A service deleted meanwhile gets a zero Key.
+func (c *genlConn) readDests(svcs []Service) error {
 	// All destinations share one backing array: one allocation (amortized) instead of
 	// one per service.
 	all := make([]Destination, 0, c.destHint+c.destHint/8)
-	ends := make([]int, len(out))
-	for i := range out {
-		s := &out[i]
+	ends := make([]int, len(svcs))
+	for i := range svcs {
+		s := &svcs[i]
 		c.seq++
 		c.m.b = c.m.b[:0]
 		c.m.appendGetDests(c.family, c.seq, s)
@@ -247,34 +276,27 @@ func (c *genlConn) services() (Table, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list real servers of %s: %w", s.Key, err)
+			return fmt.Errorf("list real servers of %s: %w", s.Key, err)
 		}
 	}
 	c.destHint = len(all)
 	begin := 0
-	for i := range out {
+	for i := range svcs {
 		if ends[i] > begin {
-			out[i].Destinations = all[begin:ends[i]:ends[i]]
+			svcs[i].Destinations = all[begin:ends[i]:ends[i]]
 		}
 		begin = ends[i]
 	}
-	// Drop services that vanished while reading.
-	j := 0
-	for i := range out {
-		if out[i].Key != (Key{}) {
-			out[j] = out[i]
-			j++
-		}
-	}
-	return out[:j], nil
+	return nil
 }
 
 // IPVS is the real Kernel: the IPVS generic netlink family of the network namespace the
 // calling thread was in at OpenIPVS. Operations are sent in batches (many requests per
 // sendmsg, one ack each), reads parse dumps in place. Calls are serialized.
 type IPVS struct {
-	mu sync.Mutex
-	c  *genlConn
+	mu     sync.Mutex
+	c      *genlConn
+	helper *genlConn // second socket for parallel reads; nil if it could not be opened
 }
 
 var _ Kernel = (*IPVS)(nil)
@@ -288,7 +310,11 @@ func OpenIPVS() (*IPVS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &IPVS{c: c}, nil
+	k := &IPVS{c: c}
+	if h, err := dialGenl(); err == nil {
+		k.helper = h
+	}
+	return k, nil
 }
 
 // Close releases the socket.
@@ -299,6 +325,10 @@ func (k *IPVS) Close() {
 		k.c.close()
 		k.c = nil
 	}
+	if k.helper != nil {
+		k.helper.close()
+		k.helper = nil
+	}
 }
 
 // Services reads every service with its destinations and counters.
@@ -308,7 +338,7 @@ func (k *IPVS) Services() (Table, error) {
 	if k.c == nil {
 		return nil, os.ErrClosed
 	}
-	return k.c.services()
+	return k.c.services(k.helper)
 }
 
 // Apply performs ops in order; errs[i] is the result of ops[i] (nil: all succeeded).
