@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/lvsd/lvsd/internal/config"
+	"github.com/lvsd/lvsd/internal/netns"
 )
 
 // wantSummary pins (*config.Config).Summary() for every example file, keyed by its path
@@ -246,4 +247,10 @@ func TestScriptsParse(t *testing.T) {
 			t.Errorf("%s is not executable", s)
 		}
 	}
+}
+
+// requireRoot skips namespace tests under -short or when not root (they need CAP_NET_ADMIN).
+func requireRoot(t *testing.T) {
+	t.Helper()
+	netns.RequireRoot(t, testing.Short())
 }

@@ -1,3 +1,8 @@
+//go:build !vmtest
+
+// The namespace tests of realserver.sh run on the host kernel (test-root); the VM suite
+// (tag vmtest) does not repeat them.
+
 package examples_test
 
 import (
@@ -95,11 +100,6 @@ func (r *rsHost) wantNoState(step string) {
 		}
 		r.t.Errorf("after %s: state files left in STATE_DIR: %v", step, names)
 	}
-}
-
-func requireRoot(t *testing.T) {
-	t.Helper()
-	netns.RequireRoot(t, testing.Short())
 }
 
 // lvsDR covers the LVS-DR real-server scripts: VIP on lo with a label, ARP sysctls on all
