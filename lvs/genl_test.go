@@ -174,3 +174,30 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The user-space half of a kernel read at keepalived's largest size: parsing 37,205
+// destination messages (the kernel's half is measured in the VM by internal/bench/ipvs).
+func BenchmarkDecodeDests(b *testing.B) {
+	one := kernelDestReply()
+	buf := bytes.Repeat(one, 37205)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rest := buf
+		n := 0
+		for len(rest) > 0 {
+			nm, r, err := nextMessage(rest)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rest = r
+			if _, err := decodeDest(nm.Data, IPv4); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != 37205 {
+			b.Fatal(n)
+		}
+	}
+}

@@ -319,6 +319,14 @@ func TestVMSaveRestoreRoundTrip(t *testing.T) {
 			t.Errorf("WriteList %s differs:\n--- lvs\n%s--- ipvsadm\n%s", o.flag, got, want)
 		}
 	}
+	// The one-call helpers behind `lvsd ipvs list|save`.
+	var lb, sb strings.Builder
+	if err := List(&lb, ListOptions{}); err != nil || lb.String() != list {
+		t.Errorf("List: %v\n%s", err, lb.String())
+	}
+	if err := Save(&sb); err != nil || sb.String() != string(out) {
+		t.Errorf("Save: %v\n%s", err, sb.String())
+	}
 	ipvsadm(t, "-C")
 	restore(t, save)
 	if got := ipvsadm(t, "-Ln"); got != list {

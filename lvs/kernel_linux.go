@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"sync"
 	"time"
@@ -125,4 +126,32 @@ func (k *MobyIPVS) apply(op Op) error {
 		return k.h.DelDestination(s, ToIPVSDest(op.Dest))
 	}
 	return fmt.Errorf("unknown op kind %d", op.Kind)
+}
+
+// List writes the kernel's IPVS table in `ipvsadm -Ln` layout (for `lvsd ipvs list`).
+func List(w io.Writer, o ListOptions) error {
+	k, err := OpenIPVS()
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	t, err := k.Services()
+	if err != nil {
+		return err
+	}
+	return WriteList(w, t, o)
+}
+
+// Save writes the kernel's IPVS table in `ipvsadm-save -n` format (for `lvsd ipvs save`).
+func Save(w io.Writer) error {
+	k, err := OpenIPVS()
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	t, err := k.Services()
+	if err != nil {
+		return err
+	}
+	return WriteSave(w, t)
 }
