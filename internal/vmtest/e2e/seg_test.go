@@ -3,9 +3,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/ipvs"
 )
@@ -94,7 +98,7 @@ func alternates(t *testing.T, answers []string) {
 // replies bypass the director (its OutPkts stays 0).
 func TestDROneSegment(t *testing.T) {
 	l := newSegLab(t, "lo")
-	l.program(l.dir, segConfig(segVS("rr", "DR", "", 1, 1)), ipvsadmRef{
+	p := l.program(l.dir, segConfig(segVS("rr", "DR", "", 1, 1)), ipvsadmRef{
 		{"-A", "-t", segVIP + ":80", "-s", "rr"},
 		{"-a", "-t", segVIP + ":80", "-r", segRS1 + ":80", "-g", "-w", "1"},
 		{"-a", "-t", segVIP + ":80", "-r", segRS2 + ":80", "-g", "-w", "1"},
@@ -107,6 +111,49 @@ func TestDROneSegment(t *testing.T) {
 	}
 	if st.PacketsOut != 0 {
 		t.Errorf("director OutPkts = %d, want 0: DR replies must go straight to the client", st.PacketsOut)
+	}
+	if p != nil {
+		p.checkCLI(t)
+	}
+}
+
+// checkCLI checks what `lvsd status --json` and `lvsd ipvs list` say about the DR lab's
+// service (contract.md shapes).
+func (p *lvsdProc) checkCLI(t *testing.T) {
+	t.Helper()
+	var st struct {
+		VirtualServers []struct {
+			Name        string `json:"name"`
+			RealServers []struct {
+				Address string `json:"address"`
+				Weight  int    `json:"weight"`
+				Healthy bool   `json:"healthy"`
+			} `json:"real_servers"`
+		} `json:"virtual_servers"`
+	}
+	out := p.waitReady(10 * time.Second)
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("lvsd status --json: %v\n%s", err, out)
+	}
+	var got []string
+	for _, vs := range st.VirtualServers {
+		for _, rs := range vs.RealServers {
+			got = append(got, fmt.Sprintf("%s %s w%d healthy=%v", vs.Name, rs.Address, rs.Weight, rs.Healthy))
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"192.168.0.101:80 192.168.0.179:80 w1 healthy=true",
+		"192.168.0.101:80 192.168.0.180:80 w1 healthy=true",
+	}
+	if !equal(got, want) {
+		t.Errorf("lvsd status --json real servers\n got %q\nwant %q\n%s", got, want, out)
+	}
+	list := p.l.in(p.ns, lvsdBin(t), "ipvs", "list")
+	for _, re := range []string{`(?m)^TCP\s+192\.168\.0\.101:80 rr\s*$`, `(?m)^\s+-> 192\.168\.0\.179:80\s+Route\s+1\s+`, `(?m)^\s+-> 192\.168\.0\.180:80\s+Route\s+1\s+`} {
+		if !regexp.MustCompile(re).MatchString(list) {
+			t.Errorf("lvsd ipvs list lacks %s:\n%s", re, list)
+		}
 	}
 }
 
