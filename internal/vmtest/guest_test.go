@@ -48,3 +48,15 @@ func TestInitScriptInsertsModulesInOrder(t *testing.T) {
 		t.Errorf("modules not inserted in order before the 9p mount:\n%s", s)
 	}
 }
+
+func TestANSIStripperAcrossWrites(t *testing.T) {
+	var a ansiStripper
+	in := []string{"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS\r\n", "Booting..\x1b", "c\x1b[?7", "l\x1b[2Jvmtest: up\r\n"}
+	var got strings.Builder
+	for _, s := range in {
+		got.Write(a.strip([]byte(s)))
+	}
+	if want := "SeaBIOS\nBooting..vmtest: up\n"; got.String() != want {
+		t.Errorf("got %q, want %q", got.String(), want)
+	}
+}

@@ -179,7 +179,7 @@ func qemuArgs(k Kernel, initrd, shareDir string, memMB, cpus int) []string {
 	return []string{
 		"-accel", "tcg,thread=multi", "-cpu", "max",
 		"-m", strconv.Itoa(memMB), "-smp", strconv.Itoa(cpus),
-		"-nographic", "-monitor", "none", "-nic", "none", "-no-reboot",
+		"-nographic", "-vga", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
 		"-kernel", k.Image, "-initrd", initrd,
 		"-append", "console=ttyS0 quiet panic=-1",
 		"-fsdev", "local,id=r,path=/,security_model=none,readonly=on,multidevs=remap",
@@ -270,6 +270,7 @@ func staticBusybox(path string) ([]byte, error) {
 // consoleWriter streams the console, keeps its tail and notes when the payload started.
 type consoleWriter struct {
 	mu      sync.Mutex
+	ansi    ansiStripper
 	out     io.Writer
 	start   time.Time
 	buf     []byte
@@ -277,9 +278,10 @@ type consoleWriter struct {
 	started time.Duration
 }
 
-func (c *consoleWriter) Write(p []byte) (int, error) {
+func (c *consoleWriter) Write(raw []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	p := c.ansi.strip(raw)
 	if c.out != nil {
 		c.out.Write(p) // a failing viewer must not stop the VM
 	}
@@ -296,7 +298,40 @@ func (c *consoleWriter) Write(p []byte) (int, error) {
 			c.line = append([]byte(nil), c.line[i+1:]...)
 		}
 	}
-	return len(p), nil
+	return len(raw), nil
+}
+
+// ansiStripper drops terminal control from the serial console: the firmware's "ESC c"
+// would reset the terminal of whoever watches the stream. It removes ESC sequences (CSI
+// ones up to their final byte, others after one byte) and carriage returns, keeping state
+// across writes since a sequence may be split.
+type ansiStripper struct{ state int } // 0 text, 1 after ESC, 2 inside CSI
+
+func (a *ansiStripper) strip(p []byte) []byte {
+	out := make([]byte, 0, len(p))
+	for _, b := range p {
+		switch a.state {
+		case 0:
+			switch b {
+			case 0x1b:
+				a.state = 1
+			case '\r':
+			default:
+				out = append(out, b)
+			}
+		case 1:
+			if b == '[' {
+				a.state = 2
+			} else {
+				a.state = 0
+			}
+		case 2:
+			if b >= 0x40 && b <= 0x7e {
+				a.state = 0
+			}
+		}
+	}
+	return out
 }
 
 func (c *consoleWriter) bootTime() time.Duration {
