@@ -47,6 +47,10 @@ func lvsdBin(t *testing.T) string {
 	}
 }
 
+func equal(a, b []string) bool {
+	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
 // ipvsadmRef is a table written as ipvsadm commands (arguments after "ipvsadm").
 type ipvsadmRef [][]string
 

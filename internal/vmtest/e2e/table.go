@@ -43,7 +43,3 @@ func formatService(s *ipvs.Service, dests []*ipvs.Destination) string {
 	sort.Strings(ds)
 	return strings.Join(append([]string{head}, ds...), " | ")
 }
-
-func equal(a, b []string) bool {
-	return strings.Join(a, "\n") == strings.Join(b, "\n")
-}
