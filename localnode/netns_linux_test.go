@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/internal/netns"
@@ -129,11 +130,21 @@ func TestIPTablesInNamespace(t *testing.T) {
 	in(t, d, newManager)
 	in(t, d, func() error { return m.Start(ctx) })
 	check("start", []string{mark, foreignMangle}, []string{redirect, foreignNat})
-	in(t, d, func() error { m.OnState("VI_2", vrrp.StateMaster); return nil })
+	in(t, d, func() error {
+		start := time.Now()
+		m.OnState("VI_2", vrrp.StateMaster)
+		t.Logf("OnState MASTER (bypass rule removed) took %s", time.Since(start).Round(time.Microsecond))
+		return nil
+	})
 	check("VI_2 MASTER", []string{mark, foreignMangle}, []string{foreignNat})
 	in(t, d, func() error { m.OnState("VI_1", vrrp.StateMaster); return nil })
 	check("VI_1 MASTER", []string{mark, foreignMangle}, []string{foreignNat})
-	in(t, d, func() error { m.OnState("VI_2", vrrp.StateFault); return nil })
+	in(t, d, func() error {
+		start := time.Now()
+		m.OnState("VI_2", vrrp.StateFault)
+		t.Logf("OnState FAULT (bypass rule inserted) took %s", time.Since(start).Round(time.Microsecond))
+		return nil
+	})
 	check("VI_2 FAULT", []string{mark, foreignMangle}, []string{redirect, foreignNat})
 	if st := m.Status(); !st[0].Installed || !st[1].Installed || st[0].Error != "" || st[1].Error != "" {
 		t.Errorf("status %+v", st)
