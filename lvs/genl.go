@@ -305,7 +305,7 @@ func nextMessage(b []byte) (nlMessage, []byte, error) {
 	return m, rest, nil
 }
 
-// errnoOf is the error code of an NLMSG_ERROR message (0 for an acknowledgement).
+// errnoOf is the errno (positive) of an NLMSG_ERROR message, 0 for an acknowledgement.
 func errnoOf(data []byte) (int32, error) {
 	if len(data) < 4 {
 		return 0, errShortMessage

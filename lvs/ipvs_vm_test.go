@@ -9,6 +9,7 @@ package lvs
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -526,4 +528,25 @@ func TestVMLargerTable(t *testing.T) {
 	if ops := mustReconcile(t, r, desired); len(ops) != 0 {
 		t.Fatalf("no-op reconcile: %d ops", len(ops))
 	}
+}
+
+// A refused operation in the middle of a batch fails alone, with the kernel's errno, and
+// the rest of the batch is applied.
+func TestVMFailedOpInBatch(t *testing.T) {
+	k := vmKernel(t)
+	r := NewReconciler(k, nil)
+	bad := Service{Key: AddrKey(TCP, a("10.0.0.1"), 8080), Scheduler: "nosuch",
+		Destinations: []Destination{{Addr: a("10.0.0.2"), Port: 8080, Weight: 1, Forward: DR}}}
+	desired := Table{vmWeb(1, 1), bad, vmDNS}
+	res, err := r.Reconcile(context.Background(), desired)
+	if err == nil || !strings.Contains(err.Error(), "add service 10.0.0.1:8080 TCP scheduler nosuch: ") {
+		t.Fatalf("want the refused add in the error, got %v", err)
+	}
+	if res.Failed != 2 {
+		t.Errorf("failed ops = %d, want 2 (the add and its real server)", res.Failed)
+	}
+	if !errors.Is(err, syscall.ENOENT) { // the kernel's answer to an unknown scheduler
+		t.Errorf("error does not carry ENOENT: %v", err)
+	}
+	assertInSync(t, k, Table{vmWeb(1, 1), vmDNS})
 }

@@ -39,7 +39,8 @@ func dialGenl() (*genlConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink socket: %w", err)
 	}
-	c := &genlConn{fd: fd, family: fam.ID, rbuf: make([]byte, recvBufSize), seq: uint32(time.Now().UnixNano())}
+	// The sequence starts just below the wrap, so that every run goes across it.
+	c := &genlConn{fd: fd, family: fam.ID, rbuf: make([]byte, recvBufSize), seq: ^uint32(0) - 100}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		c.close()
 		return nil, fmt.Errorf("bind netlink socket: %w", err)
@@ -138,7 +139,8 @@ func (c *genlConn) exec(ops []Op) []error {
 					break
 				}
 				b = rest
-				if m.Seq < first || m.Seq >= first+uint32(n) {
+				idx := m.Seq - first // unsigned: also right across a sequence wrap
+				if idx >= uint32(n) {
 					continue // a late answer to an earlier request
 				}
 				if m.Type != nlmsgError {
@@ -146,10 +148,10 @@ func (c *genlConn) exec(ops []Op) []error {
 				}
 				pending--
 				if code, err := errnoOf(m.Data); err != nil {
-					fail(base+int(m.Seq-first), err)
+					fail(base+int(idx), err)
 				} else if code != 0 {
-					if errs == nil || errs[base+int(m.Seq-first)] == nil {
-						fail(base+int(m.Seq-first), syscall.Errno(-code))
+					if errs == nil || errs[base+int(idx)] == nil {
+						fail(base+int(idx), syscall.Errno(code))
 					}
 				}
 			}
@@ -194,7 +196,7 @@ func (c *genlConn) dump(fn func(data []byte) error) error {
 					return err
 				}
 				if code != 0 {
-					return syscall.Errno(-code)
+					return syscall.Errno(code)
 				}
 				return ferr
 			default:
