@@ -201,3 +201,16 @@ func BenchmarkDecodeDests(b *testing.B) {
 		}
 	}
 }
+
+func TestErrnoOf(t *testing.T) {
+	b := binary.NativeEndian.AppendUint32(nil, uint32(0xfffffffe)) // -ENOENT, as the kernel writes it
+	if code, err := errnoOf(b); err != nil || code != 2 {
+		t.Errorf("errnoOf(-2) = %d, %v; want 2", code, err)
+	}
+	if code, _ := errnoOf(make([]byte, 20)); code != 0 {
+		t.Errorf("ack read as errno %d", code)
+	}
+	if _, err := errnoOf([]byte{1}); err == nil {
+		t.Error("short error message accepted")
+	}
+}
