@@ -116,7 +116,7 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 			if l.Error != "" {
 				state += ": " + l.Error
 			}
-			fmt.Fprintf(w, "  %s (%s): %s\n", l.Name, l.Mode, state)
+			fmt.Fprintf(w, "  %s (%s, role %s): %s\n", l.Name, l.Mode, orDash(l.Role), state)
 		}
 	}
 }

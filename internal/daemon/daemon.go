@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/config"
+	"github.com/lvsd/lvsd/localnode"
 	"github.com/lvsd/lvsd/lvs"
 	"github.com/lvsd/lvsd/vrrp"
 )
@@ -36,11 +38,13 @@ func Run(ctx context.Context, o Options) error {
 	d := &daemon{cfg: cfg, log: log, version: o.Version, started: time.Now()}
 
 	// Preflight: nothing below changes the system.
+	if need := ipvsUsers(cfg); need != "" {
+		if err := lvs.CheckAvailable(); err != nil {
+			return fmt.Errorf("%s need IPVS: %w", need, err)
+		}
+	}
 	var kernel *lvs.IPVS
 	if len(cfg.VirtualServers) > 0 {
-		if err := lvs.CheckAvailable(); err != nil {
-			return fmt.Errorf("virtual_server blocks need IPVS: %w", err)
-		}
 		k, err := lvs.OpenIPVS()
 		if err != nil {
 			return fmt.Errorf("open IPVS: %w", err)
@@ -56,6 +60,15 @@ func Run(ctx context.Context, o Options) error {
 		}
 		d.lvs.health = health
 	}
+	local, err := localnode.New(cfg.Localnodes, localnode.LinuxDeps(), log.With("component", "localnode"))
+	if err != nil {
+		return fmt.Errorf("localnode: %w", err)
+	}
+	d.local = local
+	var follower *lvs.SyncFollower
+	if sd := cfg.SyncDaemon; sd != nil {
+		follower = lvs.NewSyncFollower(lvs.KernelSyncDaemons{}, sd.Interface, sd.SyncID, log.With("component", "lvs_sync_daemon"))
+	}
 	ln, err := ListenControl(cfg.Global.ControlSocket)
 	if err != nil {
 		return err
@@ -69,11 +82,20 @@ func Run(ctx context.Context, o Options) error {
 	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHooks()
 	runners, err := newVRRP(vrrpCtx, hooksCtx, cfg, vrrp.NewLinkWatcher(), vrrp.NewAddresses(), vrrp.NewAnnouncer(),
-		func(string) []func(vrrp.State) { return nil }, log)
+		reactions(local, cfg.SyncDaemon, follower), log)
 	if err != nil {
 		return err
 	}
 	d.vrrp = runners
+
+	// The first change to the system: localnode rules for the role we start in (BACKUP).
+	// If they cannot be installed, nothing else has been touched yet.
+	if err := local.Start(ctx); err != nil {
+		for _, r := range runners {
+			r.close()
+		}
+		return fmt.Errorf("localnode: %w", err)
+	}
 
 	// The first failure of a component stops the daemon; later ones are only logged.
 	failed := make(chan error, 1)
@@ -147,6 +169,16 @@ func Run(ctx context.Context, o Options) error {
 			log.Warn("notify scripts still running at stop were killed", "err", err)
 		}
 	}
+	// The instances told localnode and the sync daemon they stopped (INIT); now remove
+	// lvsd's rules and daemons altogether.
+	if err := local.Stop(deadline); err != nil {
+		log.Error("remove localnode rules on stop", "err", err)
+	}
+	if follower != nil {
+		if err := follower.Stop(); err != nil {
+			log.Error("stop IPVS sync daemon", "err", err)
+		}
+	}
 	stopLVS()
 	lvsWG.Wait()
 	if d.lvs != nil {
@@ -165,6 +197,7 @@ type daemon struct {
 	started time.Time
 	vrrp    []*vrrpRunner
 	lvs     *lvsState
+	local   *localnode.Manager
 
 	mu      sync.Mutex
 	sysctls []SysctlStatus
@@ -183,6 +216,11 @@ func (d *daemon) status() Status {
 	}
 	if d.lvs != nil {
 		st.VirtualServers = d.lvs.status()
+	}
+	if d.local != nil {
+		for _, l := range d.local.Status() {
+			st.Localnodes = append(st.Localnodes, LocalnodeStatus{Name: l.Name, Mode: l.Mode, Role: l.Role, Installed: l.Installed, Error: l.Error})
+		}
 	}
 	d.mu.Lock()
 	st.Sysctls = append(st.Sysctls, d.sysctls...)
@@ -225,4 +263,35 @@ func existingInterfaces(names []string) []string {
 		}
 	}
 	return out
+}
+
+// ipvsUsers names the configured parts that need IPVS in the kernel ("" when none does).
+func ipvsUsers(cfg *config.Config) string {
+	var users []string
+	if len(cfg.VirtualServers) > 0 {
+		users = append(users, "virtual_server blocks")
+	}
+	if cfg.SyncDaemon != nil {
+		users = append(users, "lvs_sync_daemon")
+	}
+	for _, l := range cfg.Localnodes {
+		if l.Mode == config.ModeBackupOnly {
+			users = append(users, "localnode mode backup_only")
+			break
+		}
+	}
+	return strings.Join(users, " and ")
+}
+
+// reactions are what a VRRP transition changes besides the user's hooks, in the order of
+// the architecture: localnode rules for the new role first, then the IPVS sync daemon's
+// role (it follows the instance named in lvs_sync_daemon).
+func reactions(local *localnode.Manager, sd *config.SyncDaemon, follower *lvs.SyncFollower) func(string) []func(vrrp.State) {
+	return func(name string) []func(vrrp.State) {
+		fs := []func(vrrp.State){func(s vrrp.State) { local.OnState(name, s) }}
+		if sd != nil && follower != nil && sd.VRRPInstance == name {
+			fs = append(fs, follower.OnState)
+		}
+		return fs
+	}
 }

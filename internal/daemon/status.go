@@ -81,6 +81,7 @@ type SysctlStatus struct {
 type LocalnodeStatus struct {
 	Name      string `json:"name"`
 	Mode      string `json:"mode"`
+	Role      string `json:"role"`
 	Installed bool   `json:"installed"`
 	Error     string `json:"error,omitempty"`
 }

@@ -88,7 +88,14 @@ func (n *hookNotifier) Notify(instance string, state vrrp.State, priority uint8)
 // vrrpRunner is one instance with the effects it owns.
 type vrrpRunner struct {
 	inst  *vrrp.Instance
+	conn  vrrp.Conn // owned by inst once it runs; closed by close() if it never does
 	queue *script.Queue
+}
+
+// close releases a runner that was prepared but never run.
+func (r *vrrpRunner) close() {
+	r.conn.Close()
+	r.queue.Close(context.Background())
 }
 
 // newVRRP prepares every instance: it resolves interfaces and source addresses and opens
@@ -100,7 +107,7 @@ func newVRRP(ctx, hooksCtx context.Context, cfg *config.Config, links vrrp.LinkW
 	var runners []*vrrpRunner
 	closeAll := func() {
 		for _, r := range runners {
-			r.queue.Close(context.Background())
+			r.close()
 		}
 	}
 	for i := range cfg.VRRPInstances {
@@ -150,7 +157,7 @@ func newVRRP(ctx, hooksCtx context.Context, cfg *config.Config, links vrrp.LinkW
 			closeAll()
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		runners = append(runners, &vrrpRunner{inst: inst, queue: queue})
+		runners = append(runners, &vrrpRunner{inst: inst, conn: conn, queue: queue})
 	}
 	return runners, nil
 }
