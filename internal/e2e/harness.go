@@ -66,6 +66,7 @@ type Spec struct {
 	SrcIP     string   // unicast_src_ip
 	Peers     []string // unicast_peer
 	Track     []string // track_interface
+	Extra     string   // appended to the lvsd config as is (e.g. a localnode block)
 }
 
 func (s Spec) withDefaults() Spec {
@@ -121,6 +122,7 @@ func LvsdConfig(routerID, socket string, s Spec) string {
 		fmt.Fprintf(&b, "  track_interface = %s\n", quoteList(s.Track))
 	}
 	b.WriteString("}\n")
+	b.WriteString(s.Extra)
 	return b.String()
 }
 
@@ -200,7 +202,17 @@ func StartLvsd(bin string, h *netns.Host, dir string, s Spec) (*Lvsd, error) {
 
 // Status is the part of `lvsd status --json` the tests read (docs/contract.md).
 type Status struct {
-	VRRP []VRRPStatus `json:"vrrp"`
+	VRRP       []VRRPStatus      `json:"vrrp"`
+	Localnodes []LocalnodeStatus `json:"localnodes"`
+}
+
+// LocalnodeStatus is one localnode block in `lvsd status --json`.
+type LocalnodeStatus struct {
+	Name      string `json:"name"`
+	Mode      string `json:"mode"`
+	Role      string `json:"role"`
+	Installed bool   `json:"installed"`
+	Error     string `json:"error"`
 }
 
 // VRRPStatus is one instance in Status.
