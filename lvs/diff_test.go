@@ -134,6 +134,7 @@ func TestValidate(t *testing.T) {
 		{Table{web(rs(rip2, 70000))}, "virtual service 10.0.0.1:80 TCP: real server 10.0.0.2:80: weight 70000 out of range 0-65535"},
 		{Table{{Key: AddrKey(TCP, vip, 80), Flags: FlagPersistent}}, "virtual service 10.0.0.1:80 TCP: flags 0x1 not settable (persistence is Persistence)"},
 		{Table{{Scheduler: "rr"}}, "virtual service 0: no address and no fwmark"},
+		{Table{web(Destination{Addr: rip2, Port: 80, Weight: 1, LowerThreshold: 5})}, "virtual service 10.0.0.1:80 TCP: real server 10.0.0.2:80: lower threshold 5 above upper threshold 0"},
 		{Table{web(rs(rip2, 1)), {Key: FWMarkKey(IPv4, 1)}}, ""},
 	} {
 		err := tc.t.Validate()

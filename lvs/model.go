@@ -320,6 +320,10 @@ func (t Table) Validate() error {
 			if dup {
 				return fmt.Errorf("virtual service %s: real server %s listed twice", k, d)
 			}
+			if d.LowerThreshold > d.UpperThreshold {
+				// The kernel refuses it (ERANGE); an upper threshold of 0 means none.
+				return fmt.Errorf("virtual service %s: real server %s: lower threshold %d above upper threshold %d", k, d, d.LowerThreshold, d.UpperThreshold)
+			}
 			if d.Weight < 0 || d.Weight > 65535 {
 				return fmt.Errorf("virtual service %s: real server %s: weight %d out of range 0-65535", k, d, d.Weight)
 			}
