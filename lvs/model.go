@@ -1,6 +1,3 @@
-// Package lvs models IPVS virtual services and their real servers, converges the kernel's
-// IPVS table to a desired table with minimal netlink operations, and prints the table in
-// ipvsadm's formats.
 package lvs
 
 import (

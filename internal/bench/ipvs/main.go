@@ -164,7 +164,7 @@ func run(args []string, stdout io.Writer) error {
 	const diffRuns = 5
 	for i := 0; i < diffRuns; i++ {
 		if d := lvs.Diff(table, cur); len(d) != 0 {
-			return fmt.Errorf("Diff of the read table: %d ops", len(d))
+			return fmt.Errorf("diff of the read table: %d ops", len(d))
 		}
 	}
 	diffTime := time.Since(start) / diffRuns
