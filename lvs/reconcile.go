@@ -31,8 +31,27 @@ type Reconciler struct {
 	kernel Kernel
 	log    *slog.Logger
 
-	mu    sync.Mutex
-	owned map[Key]bool
+	mu     sync.Mutex
+	owned  map[Key]bool
+	status Status
+}
+
+// Status summarizes the last Reconcile, for `lvsd status` and metrics.
+type Status struct {
+	Last     time.Time     // when the last Reconcile finished (zero: never)
+	Took     time.Duration // how long it took
+	Ops      int           // operations it attempted
+	Failed   int           // of which failed
+	Err      string        // its error, if any
+	Owned    int           // services owned now
+	Applied  int           // successful operations of all Reconciles so far
+}
+
+// Status returns the summary of the last Reconcile.
+func (r *Reconciler) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status
 }
 
 // NewReconciler returns a Reconciler over k. A nil logger discards.
@@ -63,6 +82,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, desired Table) (Result, erro
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	start := time.Now()
+	res, err := r.reconcile(ctx, desired)
+	r.status.Last, r.status.Took = time.Now(), time.Since(start)
+	r.status.Ops, r.status.Failed, r.status.Err = len(res.Ops), res.Failed, ""
+	if err != nil {
+		r.status.Err = err.Error()
+	}
+	r.status.Owned = len(r.owned)
+	r.status.Applied += len(res.Ops) - res.Failed
+	return res, err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, desired Table) (Result, error) {
 	current, err := r.kernel.Services()
 	if err != nil {
 		return Result{}, fmt.Errorf("read IPVS table: %w", err)

@@ -40,6 +40,9 @@ func TestReconcileEditKeepsConnections(t *testing.T) {
 	if d := cur[0].Destinations[0]; d.Weight != 3 || d.ActiveConns != 9 {
 		t.Fatalf("after edit: %+v", d)
 	}
+	if st := r.Status(); st.Ops != 1 || st.Failed != 0 || st.Err != "" || st.Owned != 1 || st.Last.IsZero() {
+		t.Errorf("status %+v", st)
+	}
 }
 
 func TestReconcileOwnership(t *testing.T) {
