@@ -38,13 +38,13 @@ type Reconciler struct {
 
 // Status summarizes the last Reconcile, for `lvsd status` and metrics.
 type Status struct {
-	Last     time.Time     // when the last Reconcile finished (zero: never)
-	Took     time.Duration // how long it took
-	Ops      int           // operations it attempted
-	Failed   int           // of which failed
-	Err      string        // its error, if any
-	Owned    int           // services owned now
-	Applied  int           // successful operations of all Reconciles so far
+	Last    time.Time     // when the last Reconcile finished (zero: never)
+	Took    time.Duration // how long it took
+	Ops     int           // operations it attempted
+	Failed  int           // of which failed
+	Err     string        // its error, if any
+	Owned   int           // services owned now
+	Applied int           // successful operations of all Reconciles so far
 }
 
 // Status returns the summary of the last Reconcile.
