@@ -73,6 +73,16 @@ func (r *Reconciler) Owned() []Key {
 	return out
 }
 
+// Adopt adds keys to the owned set: services a previous run owned (e.g. persisted from
+// Owned under /run) that are deleted if they are not in the next desired table.
+func (r *Reconciler) Adopt(keys []Key) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		r.owned[k.normalize()] = true
+	}
+}
+
 // Reconcile reads the kernel, computes the minimal operations that make the owned part of
 // it equal to desired and applies them. It goes on after a failed operation (other
 // services still converge) and returns the failures joined.

@@ -239,3 +239,18 @@ func TestRunStopsWhenUpdatesClose(t *testing.T) {
 		t.Fatalf("latest table not applied: %+v", s)
 	}
 }
+
+// A restarted daemon that persisted Owned removes a service dropped from its config
+// while it was down.
+func TestAdoptPersistedOwnership(t *testing.T) {
+	old := Service{Key: AddrKey(TCP, vip, 443), Scheduler: "rr"}
+	k := NewFakeKernel(Table{web(rs(rip2, 1)), old})
+	r := NewReconciler(k, nil)
+	r.Adopt([]Key{old.Key, web().Key})
+	if _, err := r.Reconcile(context.Background(), Table{web(rs(rip2, 1))}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"delete service 10.0.0.1:443 TCP"}; !reflect.DeepEqual(k.Applied, want) {
+		t.Fatalf("applied %q, want %q", k.Applied, want)
+	}
+}
