@@ -109,7 +109,7 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 }
 
 func (s *sink) buildGlobal(blocks []*rawBlock) Global {
-	g := Global{ControlSocket: DefaultControlSocket, ReconcileInterval: DefaultReconcileInterval}
+	g := Global{ControlSocket: DefaultControlSocket, ReconcileInterval: DefaultReconcileInterval, IPVSBackend: IPVSBackends[0]}
 	if h, err := os.Hostname(); err == nil && h != "" {
 		g.RouterID = h
 	} else {
@@ -140,6 +140,9 @@ func (s *sink) buildGlobal(blocks []*rawBlock) Global {
 		}
 		g.KeepIPVSOnStop = s.boolean(b, "keep_ipvs_on_stop", false)
 		g.ReconcileInterval, _, _ = s.duration(b, "reconcile_interval", DefaultReconcileInterval)
+		if i, _ := s.enum(b, "ipvs_backend", IPVSBackends); i >= 0 {
+			g.IPVSBackend = IPVSBackends[i]
+		}
 	}
 	return g
 }

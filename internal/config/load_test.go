@@ -35,7 +35,7 @@ func TestLoadFull(t *testing.T) {
 	sorry := ap("10.0.0.9:80")
 	want := &Config{
 		Global: Global{RouterID: "director-a", ControlSocket: "/run/lvsd/a.sock", KeepIPVSOnStop: true,
-			ReconcileInterval: 2 * time.Second, Pos: pos(1, 1)},
+			ReconcileInterval: 2 * time.Second, IPVSBackend: "batched", Pos: pos(1, 1)},
 		VRRPInstances: []VRRPInstance{{
 			Name: "VI_1", InitialState: StateMaster, Interface: "eth0", VRID: 51, Priority: 150,
 			AdvertInt: time.Second, Preempt: true, AuthType: AuthPass, AuthPass: "1111",
@@ -511,5 +511,17 @@ virtual_server "192.0.2.10:80" {
 `))
 	if err == nil || !strings.Contains(err.Error(), "q.hcl:3:") || !strings.Contains(err.Error(), "quorum_down") {
 		t.Errorf("unbalanced quote in quorum_down: err = %v", err)
+	}
+}
+
+func TestIPVSBackend(t *testing.T) {
+	cfg, err := Parse("b.hcl", []byte("global {\n  ipvs_backend = \"moby\"\n}\n"))
+	if err != nil || cfg.Global.IPVSBackend != "moby" {
+		t.Fatalf("ipvs_backend moby: %v, %+v", err, cfg)
+	}
+	_, err = Parse("b.hcl", []byte("global {\n  ipvs_backend = \"fast\"\n}\n"))
+	want := `b.hcl:2:18: unknown ipvs_backend "fast"; use "batched" or "moby"`
+	if err == nil || err.Error() != want {
+		t.Errorf("bad backend: got %v, want %s", err, want)
 	}
 }

@@ -62,6 +62,7 @@ type Global struct {
 	ControlSocket     string // default DefaultControlSocket
 	KeepIPVSOnStop    bool
 	ReconcileInterval time.Duration // default 5s: how often the IPVS reconciler repairs drift
+	IPVSBackend       string        // "batched" (default) or "moby": see IPVSBackends
 	Pos               Pos           // zero when the block is absent
 }
 
@@ -170,6 +171,12 @@ func (k LBKind) String() string {
 	}
 	return "NAT"
 }
+
+// IPVSBackends are the ways lvsd talks to IPVS over generic netlink: "batched" (default)
+// sends many operations per syscall and dumps every real server in one pass; "moby" uses
+// github.com/moby/ipvs, one request and one 64 KiB receive buffer per operation, about 4x
+// slower on large tables. Both read and write the same kernel state.
+var IPVSBackends = []string{"batched", "moby"}
 
 // Schedulers are the lb_algo values the kernel's IPVS knows.
 var Schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh", "fo", "ovf"}

@@ -43,14 +43,12 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("%s need IPVS: %w", need, err)
 		}
 	}
-	var kernel *lvs.IPVS
 	if len(cfg.VirtualServers) > 0 {
-		k, err := lvs.OpenIPVS()
+		kernel, closeKernel, err := openIPVS(cfg.Global.IPVSBackend)
 		if err != nil {
 			return fmt.Errorf("open IPVS: %w", err)
 		}
-		defer k.Close()
-		kernel = k
+		defer closeKernel()
 		d.lvs = newLVSState(cfg, lvs.NewReconciler(kernel, log.With("component", "ipvs")))
 		health, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{
 			Log: log.With("component", "healthcheck"), OnChange: d.lvs.onChange,
@@ -294,4 +292,20 @@ func reactions(local *localnode.Manager, sd *config.SyncDaemon, follower *lvs.Sy
 		}
 		return fs
 	}
+}
+
+// openIPVS opens the configured IPVS backend (config.IPVSBackends).
+func openIPVS(backend string) (lvs.Kernel, func(), error) {
+	if backend == "moby" {
+		k, err := lvs.OpenMobyIPVS()
+		if err != nil {
+			return nil, nil, err
+		}
+		return k, k.Close, nil
+	}
+	k, err := lvs.OpenIPVS()
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, k.Close, nil
 }

@@ -30,8 +30,11 @@ func TestNATWeighted(t *testing.T) {
 		l.defaultRoute(ns, "192.168.59.100")
 		l.httpServer(ns, "0.0.0.0:80", []string{"rs1", "rs2"}[i])
 	}
+	// This scenario runs on the moby/ipvs backend, the others on the default batched one,
+	// so that both carry real traffic.
 	hcl := `global {
   reconcile_interval = 1
+  ipvs_backend = "moby"
 }
 
 virtual_server "172.18.0.100:80" {
