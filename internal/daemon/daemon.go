@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 		}()
 		go func() {
 			defer lvsWG.Done()
-			if err := d.lvs.run(lvsCtx, cfg.Global.ReconcileInterval); err != nil && !errors.Is(err, context.Canceled) {
+			if err := d.lvs.run(lvsCtx, cfg.Global.ReconcileInterval, log); err != nil && !errors.Is(err, context.Canceled) {
 				fail(fmt.Errorf("IPVS reconciler: %w", err))
 			}
 		}()

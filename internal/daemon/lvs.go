@@ -21,12 +21,15 @@ type lvsState struct {
 	index  map[string]int // virtual server name -> index in cfg.VirtualServers
 	health *healthcheck.Manager
 
+	ownedFile string    // see owned.go
+	saved     []lvs.Key // what ownedFile holds; used by run's goroutine, then by stop
+
 	mu    sync.Mutex
 	dests [][]healthcheck.Dest
 }
 
 func newLVSState(cfg *config.Config, rec *lvs.Reconciler) *lvsState {
-	s := &lvsState{cfg: cfg, rec: rec, updates: make(chan lvs.Table, 1)}
+	s := &lvsState{cfg: cfg, rec: rec, updates: make(chan lvs.Table, 1), ownedFile: ownedPath(cfg.Global.ControlSocket)}
 	s.dests = make([][]healthcheck.Dest, len(cfg.VirtualServers))
 	s.index = make(map[string]int, len(cfg.VirtualServers))
 	for i, vs := range cfg.VirtualServers {
@@ -69,19 +72,56 @@ func (s *lvsState) push() {
 	}
 }
 
-func (s *lvsState) run(ctx context.Context, interval time.Duration) error {
-	return s.rec.Run(ctx, s.updates, interval)
+// run converges the kernel until ctx ends, and keeps the owned-services file current.
+func (s *lvsState) run(ctx context.Context, interval time.Duration, log *slog.Logger) error {
+	if keys, err := loadOwned(s.ownedFile); err != nil {
+		log.Warn("previous run's IPVS services unknown; only configured ones are owned", "err", err)
+	} else if len(keys) > 0 {
+		s.saved = keys
+		s.rec.Adopt(keys)
+		log.Info("adopted the IPVS services a previous run owned", "count", len(keys), "file", s.ownedFile)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.rec.Run(ctx, s.updates, interval) }()
+	if interval <= 0 {
+		interval = lvs.DefaultInterval
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			s.persistOwned(log)
+			return err
+		case <-tick.C:
+			s.persistOwned(log)
+		}
+	}
+}
+
+func (s *lvsState) persistOwned(log *slog.Logger) {
+	keys := s.rec.Owned()
+	if sameKeys(keys, s.saved) {
+		return
+	}
+	if err := saveOwned(s.ownedFile, keys); err != nil {
+		log.Warn("remember owned IPVS services", "err", err)
+		return
+	}
+	s.saved = keys
 }
 
 // stop removes the services lvsd owns, unless the user asked to keep them.
 func (s *lvsState) stop(ctx context.Context, keep bool, log *slog.Logger) {
 	if keep {
 		log.Info("keeping IPVS services on stop (global.keep_ipvs_on_stop)")
+		s.persistOwned(log) // the next run adopts them
 		return
 	}
 	if _, err := s.rec.RemoveOwned(ctx); err != nil {
 		log.Error("remove IPVS services on stop", "err", err)
 	}
+	s.persistOwned(log)
 }
 
 func (s *lvsState) status() []VirtualServerStatus {
