@@ -44,17 +44,35 @@ func run(args []string, stdout io.Writer) error {
 	dests := fs.Int("dests", 37205, "real servers in total")
 	rounds := fs.Int("rounds", 2, "cold-apply rounds of each tool, at least 1 (best is reported)")
 	noops := fs.Int("noop", 5, "no-op reconciles to time")
+	backend := fs.String("backend", "batched", "IPVS backend to measure: batched (lvsd's default) or moby (github.com/moby/ipvs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *rounds < 1 || *noops < 1 || *services < 1 || *dests < 0 {
 		return fmt.Errorf("-rounds, -noop and -services must be at least 1")
 	}
-	k, err := lvs.OpenIPVS()
-	if err != nil {
-		return err
+	var k interface {
+		lvs.Kernel
+		Close()
+	}
+	switch *backend {
+	case "batched":
+		b, err := lvs.OpenIPVS()
+		if err != nil {
+			return err
+		}
+		k = b
+	case "moby":
+		m, err := lvs.OpenMobyIPVS()
+		if err != nil {
+			return err
+		}
+		k = m
+	default:
+		return fmt.Errorf("-backend %q: want batched or moby", *backend)
 	}
 	defer k.Close()
+	fmt.Fprintf(stdout, "backend: %s\n", *backend)
 	ctx := context.Background()
 
 	table := lvs.SyntheticTable(*services, *dests)
