@@ -53,7 +53,7 @@ type VirtualServerStatus struct {
 	SorryServer  string             `json:"sorry_server,omitempty"`
 	SorryActive  bool               `json:"sorry_server_active"`
 	RealServers  []RealServerStatus `json:"real_servers"`
-	LastApplied  time.Time          `json:"last_applied,omitempty"`
+	LastApplied  time.Time          `json:"last_applied,omitzero"`
 	ApplyError   string             `json:"apply_error,omitempty"`
 	KernelActive bool               `json:"in_kernel"`
 }
@@ -63,7 +63,7 @@ type RealServerStatus struct {
 	Address    string        `json:"address"` // IP:PORT or [IPv6]:PORT
 	Weight     int           `json:"weight"`  // effective weight (0 when inhibited)
 	Healthy    bool          `json:"healthy"`
-	LastCheck  time.Time     `json:"last_check,omitempty"`
+	LastCheck  time.Time     `json:"last_check,omitzero"`
 	LastResult string        `json:"last_result,omitempty"`
 	Latency    time.Duration `json:"latency_ns,omitempty"`
 	Failures   int           `json:"failures"`
