@@ -88,9 +88,6 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 			if vs.SorryActive {
 				extra = ", quorum lost: sorry server " + vs.SorryServer + " active"
 			}
-			if vs.ApplyError != "" {
-				extra += ", kernel: " + vs.ApplyError
-			}
 			fmt.Fprintf(w, "  %s %s %s %s%s\n", vs.Name, vs.Protocol, vs.Scheduler, vs.Kind, extra)
 			for _, rs := range vs.RealServers {
 				health := "down"
@@ -105,6 +102,21 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 			}
 			tw.Flush()
 		}
+	}
+	if r := st.IPVS; r != nil {
+		line := fmt.Sprintf("\nIPVS (%s backend): %d services owned", r.Backend, r.Owned)
+		if !r.LastReconcile.IsZero() {
+			line += fmt.Sprintf(", last reconcile %s ago took %s", now.Sub(r.LastReconcile).Round(time.Second), r.Took.Round(time.Millisecond))
+			if r.Ops == 0 {
+				line += ", in sync"
+			} else {
+				line += fmt.Sprintf(", %d ops (%d failed)", r.Ops, r.Failed)
+			}
+		}
+		if r.Error != "" {
+			line += "; error: " + r.Error
+		}
+		fmt.Fprintln(w, line)
 	}
 	if len(st.Localnodes) > 0 {
 		fmt.Fprintln(w, "\nLocalnode:")

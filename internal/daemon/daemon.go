@@ -214,6 +214,9 @@ func (d *daemon) status() Status {
 	}
 	if d.lvs != nil {
 		st.VirtualServers = d.lvs.status()
+		r := d.lvs.rec.Status()
+		st.IPVS = &IPVSStatus{Backend: d.cfg.Global.IPVSBackend, LastReconcile: r.Last, Took: r.Took, Ops: r.Ops,
+			Failed: r.Failed, Error: r.Err, Owned: r.Owned, Applied: r.Applied}
 	}
 	if d.local != nil {
 		for _, l := range d.local.Status() {

@@ -13,6 +13,7 @@ type Status struct {
 	StartedAt      time.Time             `json:"started_at"`
 	VRRP           []VRRPStatus          `json:"vrrp"`
 	VirtualServers []VirtualServerStatus `json:"virtual_servers"`
+	IPVS           *IPVSStatus           `json:"ipvs,omitempty"`
 	Sysctls        []SysctlStatus        `json:"sysctls,omitempty"`
 	Localnodes     []LocalnodeStatus     `json:"localnodes,omitempty"`
 }
@@ -45,17 +46,26 @@ type TransitionStatus struct {
 
 // VirtualServerStatus is one virtual_server block and its real servers.
 type VirtualServerStatus struct {
-	Name         string             `json:"name"` // the block label as written
-	Protocol     string             `json:"protocol"`
-	Scheduler    string             `json:"lb_algo"`
-	Kind         string             `json:"lb_kind"`
-	QuorumUp     bool               `json:"quorum_up"`
-	SorryServer  string             `json:"sorry_server,omitempty"`
-	SorryActive  bool               `json:"sorry_server_active"`
-	RealServers  []RealServerStatus `json:"real_servers"`
-	LastApplied  time.Time          `json:"last_applied,omitzero"`
-	ApplyError   string             `json:"apply_error,omitempty"`
-	KernelActive bool               `json:"in_kernel"`
+	Name        string             `json:"name"` // the block label as written
+	Protocol    string             `json:"protocol"`
+	Scheduler   string             `json:"lb_algo"`
+	Kind        string             `json:"lb_kind"`
+	QuorumUp    bool               `json:"quorum_up"`
+	SorryServer string             `json:"sorry_server,omitempty"`
+	SorryActive bool               `json:"sorry_server_active"`
+	RealServers []RealServerStatus `json:"real_servers"`
+}
+
+// IPVSStatus is the reconciler's last pass over the kernel's IPVS table.
+type IPVSStatus struct {
+	Backend       string        `json:"backend"`
+	LastReconcile time.Time     `json:"last_reconcile,omitzero"`
+	Took          time.Duration `json:"took_ns"`
+	Ops           int           `json:"ops"`    // operations the last pass attempted (0: in sync)
+	Failed        int           `json:"failed"` // of which failed
+	Error         string        `json:"error,omitempty"`
+	Owned         int           `json:"owned_services"`
+	Applied       int           `json:"applied_ops_total"`
 }
 
 // RealServerStatus is one real server: its configured and effective weight and health.
