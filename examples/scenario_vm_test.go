@@ -30,8 +30,9 @@ import (
 )
 
 type scenario struct {
-	t   *testing.T
-	lab *netns.Lab
+	t         *testing.T
+	lab       *netns.Lab
+	directors []*netns.Host // where lvsd runs: their IPVS state is logged on failure
 }
 
 func newScenario(t *testing.T) *scenario {
@@ -139,6 +140,7 @@ func (s *scenario) lvsd(h *netns.Host, cfg string) *netns.Proc {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	s.directors = append(s.directors, h)
 	sock := filepath.Join(s.t.TempDir(), "lvsd.sock")
 	p, err := h.Start(bin, "run", "--config", abs, "--socket", sock, "--log-level", "debug")
 	if err != nil {
@@ -158,13 +160,13 @@ func (s *scenario) get(h *netns.Host, url string) string {
 	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
 	var c net.Conn
 	if err := h.Do(func() (err error) {
-		c, err = net.DialTimeout("tcp4", net.JoinHostPort(host, "80"), 2*time.Second)
+		c, err = net.DialTimeout("tcp4", net.JoinHostPort(host, "80"), 5*time.Second)
 		return err
 	}); err != nil {
 		return ""
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := fmt.Fprintf(c, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", host); err != nil {
 		return ""
 	}
@@ -179,12 +181,29 @@ func (s *scenario) get(h *netns.Host, url string) string {
 	return strings.TrimSpace(body)
 }
 
+// waitVIP waits until h holds vip on dev (lvsd's VRRP instance became MASTER). Requests
+// sent before that are worse than useless: a SYN queued behind the client's unanswered ARP
+// leaves when the VIP appears, after the client gave up; the client then resets the
+// SYN-ACK, IPVS keeps the entry in SYN_RECV for 60 s and counts it as an active
+// connection, and wlc (overhead = 256 x active + inactive) sends everything elsewhere.
+func (s *scenario) waitVIP(h *netns.Host, dev, vip string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if out, err := netns.IP("-n", h.NS, "-4", "-o", "addr", "show", "dev", dev, "to", vip+"/32"); err == nil && strings.TrimSpace(out) != "" {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("%s did not get VIP %s on %s within 30s", h.Name, vip, dev)
+}
+
 // waitAnswers polls url from client until every name in want has answered, or fails.
 func (s *scenario) waitAnswers(client *netns.Host, url string, want ...string) {
 	s.t.Helper()
 	seen := map[string]int{}
 	start := time.Now()
-	deadline := start.Add(60 * time.Second)
+	deadline := start.Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		seen[s.get(client, url)]++
 		all := true
@@ -197,7 +216,18 @@ func (s *scenario) waitAnswers(client *netns.Host, url string, want ...string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	s.t.Fatalf("GET %s from %s: want answers from %v within 60s, got %v", url, client.Name, want, seen)
+	s.logIPVS()
+	s.t.Fatalf("GET %s from %s: want answers from %v within 90s, got %v", url, client.Name, want, seen)
+}
+
+// logIPVS logs each director's IPVS table, counters and connections (for failures).
+func (s *scenario) logIPVS() {
+	for _, h := range s.directors {
+		for _, args := range [][]string{{"-Ln", "--stats"}, {"-Ln"}, {"-Lnc"}} {
+			out, _ := netns.Exec(h.NS, "ipvsadm", args...)
+			s.t.Logf("%s: ipvsadm %s\n%s", h.Name, strings.Join(args, " "), out)
+		}
+	}
 }
 
 // count sends n requests and counts the answers by body.
@@ -250,6 +280,7 @@ func TestScenarioDROneSegment(t *testing.T) {
 		s.web(rs)
 	}
 	p := s.lvsd(dir, "dr-one-segment/director.hcl")
+	s.waitVIP(dir, "enp0s3", "192.168.0.101")
 	s.waitAnswers(client, "http://192.168.0.101/", "rs1", "rs2")
 
 	// The real servers hold the VIP too, but only the director may answer ARP for it.
@@ -312,6 +343,7 @@ func TestScenarioTUN(t *testing.T) {
 		s.web(rs)
 	}
 	p := s.lvsd(dir, "tun/director.hcl")
+	s.waitVIP(dir, "ens37", "192.168.59.100")
 	s.waitAnswers(client, "http://192.168.59.100/", "rs1", "rs2")
 	if tbl := s.in(dir, "ipvsadm", "-Ln"); !strings.Contains(tbl, "Tunnel") {
 		t.Errorf("director's IPVS table has no Tunnel destinations:\n%s", tbl)
@@ -343,6 +375,7 @@ func TestScenarioDRAcrossSegments(t *testing.T) {
 		s.web(rs)
 	}
 	p := s.lvsd(dir, "dr-across-segments/director.hcl")
+	s.waitVIP(dir, "lo", "10.0.0.100")
 	s.waitAnswers(client, "http://10.0.0.100/", "rs1", "rs2")
 	// The router must have learnt the VIP at the director's MAC, not a real server's.
 	neigh := s.in(router, "ip", "neigh", "show", "10.0.0.100")
@@ -368,6 +401,7 @@ func TestScenarioActiveBackup(t *testing.T) {
 	const vip, url = "10.10.10.213", "http://10.10.10.213/"
 	pa := s.lvsd(a, "active-backup/director-a.hcl")
 	pb := s.lvsd(b, "active-backup/director-b.hcl")
+	s.waitVIP(a, "eth0", vip)
 	s.waitAnswers(client, url, "rs1", "rs2")
 	has := func(h *netns.Host) bool {
 		return s.ip("-n", h.NS, "-4", "-o", "addr", "show", "dev", "eth0", "to", vip+"/32") != ""
@@ -432,6 +466,7 @@ func TestScenarioTwoBoxFWMark(t *testing.T) {
 	const url = "http://172.16.0.30/"
 	pa := s.lvsd(a, "two-box-fwmark/director-a.hcl")
 	pb := s.lvsd(b, "two-box-fwmark/director-b.hcl")
+	s.waitVIP(a, "enp0s3", "172.16.0.30")
 	s.waitAnswers(client, url, "da", "db")
 	s.allAnswer(client, url, 20)
 	for _, h := range []*netns.Host{a, b} {
@@ -444,6 +479,7 @@ func TestScenarioTwoBoxFWMark(t *testing.T) {
 	if s.iptablesHas(a, "mangle") {
 		t.Errorf("director-a stopped but its MARK rule is still there")
 	}
+	s.waitVIP(b, "enp0s3", "172.16.0.30")
 	s.waitAnswers(client, url, "da", "db")
 	s.allAnswer(client, url, 20)
 	s.stop(pb, b, "enp0s3", "172.16.0.30")
@@ -455,6 +491,7 @@ func TestScenarioTwoBoxBypass(t *testing.T) {
 	const url = "http://172.16.0.30/"
 	pa := s.lvsd(a, "two-box-bypass/director-a.hcl")
 	pb := s.lvsd(b, "two-box-bypass/director-b.hcl")
+	s.waitVIP(a, "enp0s3", "172.16.0.30")
 	s.waitAnswers(client, url, "da", "db")
 	s.allAnswer(client, url, 20)
 	if s.iptablesHas(a, "nat") || !s.iptablesHas(b, "nat") {
@@ -473,6 +510,7 @@ func TestScenarioTwoBoxBackupOnly(t *testing.T) {
 	const url = "http://172.16.0.30/"
 	pa := s.lvsd(a, "two-box-backup-only/director-a.hcl")
 	pb := s.lvsd(b, "two-box-backup-only/director-b.hcl")
+	s.waitVIP(a, "enp0s3", "172.16.0.30")
 	s.waitAnswers(client, url, "da", "db")
 	s.allAnswer(client, url, 20)
 	if va, vb := s.in(a, "sysctl", "-n", "net.ipv4.vs.backup_only"), s.in(b, "sysctl", "-n", "net.ipv4.vs.backup_only"); va != "0" || vb != "1" {
