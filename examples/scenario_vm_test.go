@@ -409,6 +409,20 @@ func TestScenarioActiveBackup(t *testing.T) {
 	if !has(a) || has(b) {
 		t.Fatalf("before failover: VIP on director-a %v, on director-b %v; want a only", has(a), has(b))
 	}
+	// lvs_sync_daemon: director-a (sync master) sends its connections to director-b (sync
+	// backup), which must know them before any failover.
+	s.count(client, url, 10)
+	synced := ""
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		if out, err := netns.Exec(b.NS, "ipvsadm", "-Lnc"); err == nil && strings.Contains(out, vip+":80") {
+			synced = out
+			break
+		}
+	}
+	if synced == "" {
+		s.logIPVS()
+		t.Errorf("director-b's IPVS has no connection synced from director-a within 20s")
+	}
 
 	// Graceful stop of the MASTER: a priority-0 advert, so director-b takes over after its
 	// skew time instead of three advert intervals.
