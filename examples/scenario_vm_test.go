@@ -8,10 +8,7 @@ package examples_test
 // director's namespace and sends HTTP requests to the VIP from a client namespace.
 // IPVS is needed, so these tests carry the vmtest tag and run inside the VM:
 //
-//	go test -c -tags vmtest -o bin/vmtest/examples.test ./examples
-//	go run ./internal/vmtest/cmd/vmtest -exec 'cd examples && ../bin/vmtest/examples.test -test.v'
-//
-// (or add {"examples", "examples"} to the suites of internal/vmtest/cmd/vmtest).
+//	go run ./internal/vmtest/cmd/vmtest -suite examples
 
 import (
 	"fmt"
