@@ -76,6 +76,7 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 
 	lnNames := map[string]hcl.Range{}
 	lnByInstance := map[string]seenAt{}
+	lnBuilt := map[*rawBlock]Localnode{}
 	for _, b := range top.children("localnode") {
 		ln, instAttr, ok := s.buildLocalnode(b, cfg)
 		if !ok {
@@ -92,6 +93,7 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 		}
 		lnByInstance[ln.VRRPInstance] = seenAt{fmt.Sprintf("localnode %q", ln.Name), rangeOf(b)}
 		cfg.Localnodes = append(cfg.Localnodes, ln)
+		lnBuilt[b] = ln
 	}
 
 	syncs := top.children("lvs_sync_daemon")
@@ -101,6 +103,20 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 			continue
 		}
 		cfg.SyncDaemon = s.buildSyncDaemon(b, cfg)
+	}
+	// backup_only only works with a sync daemon in backup state (the kernel ignores the
+	// flag otherwise), so the sync daemon must follow the same instance.
+	for _, b := range top.children("localnode") {
+		ln, ok := lnBuilt[b]
+		if !ok || ln.Mode != ModeBackupOnly {
+			continue
+		}
+		switch sd := cfg.SyncDaemon; {
+		case sd == nil:
+			s.errAt(rangeOf(b), "localnode %q: mode \"backup_only\" needs an lvs_sync_daemon block: the kernel honours net.ipv4.vs.backup_only only while the IPVS sync daemon is in backup state", ln.Name)
+		case sd.VRRPInstance != "" && sd.VRRPInstance != ln.VRRPInstance:
+			s.errAt(rangeOf(b), "localnode %q follows vrrp_instance %q but lvs_sync_daemon follows %q: mode \"backup_only\" needs both to follow the same instance", ln.Name, ln.VRRPInstance, sd.VRRPInstance)
+		}
 	}
 	if len(cfg.VRRPInstances) == 0 && len(cfg.VirtualServers) == 0 && len(top.Blocks) == 0 {
 		s.warns = append(s.warns, Diagnostic{File: firstFile, Message: "the configuration defines no vrrp_instance and no virtual_server", Warning: true})

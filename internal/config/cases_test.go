@@ -533,6 +533,7 @@ localnode "d" {
 			`t.hcl:10:14: peer_mac: bad MAC address "08:00:27:e1:3c"; want six hex bytes such as "08:00:27:e1:3c:c5"`,
 			`t.hcl:11:12: no virtual_server "fwmark:3" to balance the packets this localnode marks`,
 			`t.hcl:16:9: vip 10.0.0.2 is not a virtual_ipaddress of vrrp_instance "VI_1"`,
+			`t.hcl:19:11: localnode "c": mode "backup_only" needs an lvs_sync_daemon block: the kernel honours net.ipv4.vs.backup_only only while the IPVS sync daemon is in backup state`,
 			`t.hcl:25:10: unknown mode "twobox"; use "fwmark", "bypass" or "backup_only"`,
 			`t.hcl:27:1: localnode "d": mode "fwmark" needs fwmark`,
 			`t.hcl:27:1: localnode "d": mode "fwmark" needs peer_mac`,
@@ -611,6 +612,30 @@ EOT
 		},
 	},
 	{
+		name: "backup_only follows another instance than the sync daemon",
+		src: `vrrp_instance "VI_1" {
+  interface = "eth0"
+  virtual_router_id = 5
+  virtual_ipaddress = ["10.0.0.1"]
+}
+vrrp_instance "VI_2" {
+  interface = "eth0"
+  virtual_router_id = 6
+  virtual_ipaddress = ["10.0.0.2"]
+}
+localnode "a" {
+  vrrp_instance = "VI_1"
+  mode = "backup_only"
+}
+lvs_sync_daemon {
+  interface = "eth0"
+  vrrp_instance = "VI_2"
+}`,
+		want: []string{
+			`t.hcl:11:11: localnode "a" follows vrrp_instance "VI_1" but lvs_sync_daemon follows "VI_2": mode "backup_only" needs both to follow the same instance`,
+		},
+	},
+	{
 		name: "localnode duplicates",
 		src: `vrrp_instance "VI_1" {
   interface = "eth0"
@@ -636,6 +661,7 @@ localnode "b" {
   vip = "10.0.0.1"
 }`,
 		want: []string{
+			`t.hcl:11:11: localnode "a": mode "backup_only" needs an lvs_sync_daemon block: the kernel honours net.ipv4.vs.backup_only only while the IPVS sync daemon is in backup state`,
 			`t.hcl:15:11: duplicate localnode "a" (first defined at t.hcl:11:11)`,
 			`t.hcl:20:19: vrrp_instance "VI_1" already has localnode "a" (at t.hcl:11:11); one localnode per instance`,
 		},
