@@ -503,6 +503,11 @@ func (i *Instance) sendGARP() {
 		if !v.Prefix.Addr().Is4() {
 			continue // ARP is IPv4's; IPv6 neighbours learn from the address's own DAD/NA
 		}
+		// A VIP on the loopback (DR across segments keeps it on the director's lo) has no
+		// neighbours there: announce it where the neighbours are, on the instance's link.
+		if v.Dev == "lo" {
+			v.Dev = i.cfg.Interface
+		}
 		for n := 0; n < i.repeat; n++ {
 			if err := i.deps.Announcer.GratuitousARP(v.Dev, v.Prefix.Addr()); err != nil {
 				i.count(func(s *Status) { s.Errors[errGARP]++ })

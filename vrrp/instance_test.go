@@ -691,11 +691,19 @@ func TestRunGARPRepeatAndVIPDevices(t *testing.T) {
 	c.VIPs = []VIP{
 		{Prefix: netip.MustParsePrefix("192.0.2.100/24"), Label: "eth0:0"},
 		{Prefix: netip.MustParsePrefix("198.51.100.7/32"), Dev: "eth1"},
+		{Prefix: netip.MustParsePrefix("203.0.113.9/32"), Dev: "lo"},
 	}
 	a := l.add(c)
 	l.start(a)
 	if a.ann.countFor("eth0 192.0.2.100") != 2 || a.ann.countFor("eth1 198.51.100.7") != 2 {
 		t.Fatalf("first burst: %v", a.ann.garp)
+	}
+	// A VIP on lo is announced on the instance's interface, where its neighbours are.
+	if a.ann.countFor("eth0 203.0.113.9") != 2 || a.ann.countFor("lo 203.0.113.9") != 0 {
+		t.Fatalf("VIP on lo announced as %v", a.ann.garp)
+	}
+	if !a.addrs.holds("203.0.113.9/32 lo") {
+		t.Fatalf("VIP on lo not added on lo: %v", a.addrs.have)
 	}
 	if !a.addrs.holds("192.0.2.100/24 eth0") || !a.addrs.holds("198.51.100.7/32 eth1") {
 		t.Fatalf("VIPs not added on their devices: %v", a.addrs.have)
@@ -705,7 +713,7 @@ func TestRunGARPRepeatAndVIPDevices(t *testing.T) {
 		t.Fatalf("after garp_master_delay: %v", a.ann.garp)
 	}
 	l.run(10 * time.Second)
-	if a.ann.total() != 8 {
+	if a.ann.total() != 12 {
 		t.Fatalf("GARPs kept coming: %v", a.ann.garp)
 	}
 	// The label reaches Addresses untouched.
@@ -715,9 +723,9 @@ func TestRunGARPRepeatAndVIPDevices(t *testing.T) {
 	if label != "eth0:0" {
 		t.Fatalf("label %q", label)
 	}
-	// Adverts carry both addresses, in configuration order.
+	// Adverts carry the addresses in configuration order.
 	s := a.conn.sentAdverts()[0]
-	if len(s.adv.Addrs) != 2 || s.adv.Addrs[0].String() != "192.0.2.100" || s.adv.Addrs[1].String() != "198.51.100.7" {
+	if len(s.adv.Addrs) != 3 || s.adv.Addrs[0].String() != "192.0.2.100" || s.adv.Addrs[1].String() != "198.51.100.7" {
 		t.Fatalf("advert addresses %v", s.adv.Addrs)
 	}
 }
