@@ -279,10 +279,16 @@ func TestHTTPCheckerTLS(t *testing.T) {
 	t.Cleanup(srv.Close)
 	target := addrPort(t, srv.Listener.Addr())
 	for _, tt := range []struct {
-		name, vhost, sni string
-	}{{"no SNI for an IP", "", ""}, {"virtualhost as SNI", "www.example.com", "www.example.com"}} {
+		name, vhost string
+		enableSNI   bool
+		sni         string
+	}{
+		{"no SNI for an IP", "", true, ""},
+		{"virtualhost as SNI with enable_sni", "www.example.com", true, "www.example.com"},
+		{"no SNI without enable_sni", "www.example.com", false, ""},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewHTTPChecker(HTTPConfig{ConnOpts: ConnOpts{Target: target, ConnectTimeout: 2 * time.Second}, TLS: true, VirtualHost: tt.vhost,
+			c, err := NewHTTPChecker(HTTPConfig{ConnOpts: ConnOpts{Target: target, ConnectTimeout: 2 * time.Second}, TLS: true, VirtualHost: tt.vhost, EnableSNI: tt.enableSNI,
 				URLs: []URL{{Path: "/", Digest: md5hex(body)}}})
 			if err != nil {
 				t.Fatal(err)

@@ -69,9 +69,12 @@ type URL struct {
 type HTTPConfig struct {
 	ConnOpts
 	TLS bool
-	// VirtualHost is sent as the Host header (default: the target IP:port) and, with TLS,
-	// as SNI.
+	// VirtualHost is sent as the Host header (default: the target IP:port) and, with TLS
+	// and EnableSNI, as SNI.
 	VirtualHost string
+	// EnableSNI sends VirtualHost in the TLS handshake's server_name (keepalived's
+	// enable_sni); without it no SNI is sent, as keepalived does.
+	EnableSNI bool
 	// VerifyCert turns on certificate verification; keepalived does not verify, so the
 	// default is off.
 	VerifyCert bool
@@ -154,7 +157,10 @@ func (c *HTTPChecker) fetch(ctx context.Context, u URL) (string, bool) {
 		vhost = c.cfg.VirtualHost
 	}
 	if c.cfg.TLS {
-		sni := vhost
+		sni := ""
+		if c.cfg.EnableSNI || c.cfg.VerifyCert { // verification needs the name
+			sni = vhost
+		}
 		if sni == "" {
 			sni = c.cfg.Target.Addr().String() // an IP: crypto/tls sends no SNI for it
 		}

@@ -61,7 +61,7 @@ func healthCheck(c *config.Check) healthcheck.Check {
 	case config.CheckTCP:
 		hc.TCP = &healthcheck.TCPConfig{ConnOpts: conn}
 	case config.CheckHTTP, config.CheckSSL:
-		h := &healthcheck.HTTPConfig{ConnOpts: conn, TLS: c.Kind == config.CheckSSL, VirtualHost: c.Virtualhost}
+		h := &healthcheck.HTTPConfig{ConnOpts: conn, TLS: c.Kind == config.CheckSSL, VirtualHost: c.Virtualhost, EnableSNI: c.EnableSNI}
 		for _, u := range c.URLs {
 			hu := healthcheck.URL{Path: u.Path, Digest: u.Digest, VirtualHost: u.Virtualhost}
 			for _, r := range u.StatusCodes {
