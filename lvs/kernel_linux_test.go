@@ -14,7 +14,7 @@ import (
 // family is missing say so clearly instead of letting moby/ipvs do nothing.
 func TestCheckAvailableMatchesKernel(t *testing.T) {
 	if testing.Short() {
-		t.Skip("kernel-facing test: skipped with -short")
+		t.Skip("kernel-facing test: skipped when testing.Short() (-short)")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (CheckAvailable may run modprobe)")

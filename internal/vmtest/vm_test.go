@@ -12,7 +12,7 @@ import (
 // guest kernel really has IPVS.
 func TestRunBootsAndReportsExitCode(t *testing.T) {
 	if testing.Short() {
-		t.Skip("boots a qemu VM; skipped with -short")
+		t.Skip("boots a qemu VM: skipped when testing.Short() (-short)")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (reads /boot/vmlinuz-*)")
@@ -40,7 +40,7 @@ func TestRunBootsAndReportsExitCode(t *testing.T) {
 
 func TestRunTimeoutKillsQemu(t *testing.T) {
 	if testing.Short() {
-		t.Skip("boots a qemu VM; skipped with -short")
+		t.Skip("boots a qemu VM: skipped when testing.Short() (-short)")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (reads /boot/vmlinuz-*)")

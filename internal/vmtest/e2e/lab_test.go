@@ -41,7 +41,7 @@ type lab struct {
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("end-to-end IPVS test; skipped with -short")
+		t.Skip("end-to-end IPVS test: skipped when testing.Short() (-short)")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (and a kernel with IPVS): run in the VM via go run ./internal/vmtest/cmd/vmtest -suite e2e")
