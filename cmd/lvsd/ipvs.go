@@ -52,11 +52,7 @@ func ipvsList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lvsd ipvs list: --stats and --rate are exclusive")
 		return exitUsage
 	}
-	t, code := readIPVS(stderr)
-	if t == nil {
-		return code
-	}
-	if err := lvs.WriteList(stdout, t, lvs.ListOptions{Stats: *stats, Rate: *rate, Exact: *exact}); err != nil {
+	if err := lvs.List(stdout, lvs.ListOptions{Stats: *stats, Rate: *rate, Exact: *exact}); err != nil {
 		fmt.Fprintf(stderr, "lvsd ipvs list: %v\n", err)
 		return exitFail
 	}
@@ -71,31 +67,9 @@ func ipvsSave(args []string, stdout, stderr io.Writer) int {
 	if !noArgs(fs, stderr) {
 		return exitUsage
 	}
-	t, code := readIPVS(stderr)
-	if t == nil {
-		return code
-	}
-	if err := lvs.WriteSave(stdout, t); err != nil {
+	if err := lvs.Save(stdout); err != nil {
 		fmt.Fprintf(stderr, "lvsd ipvs save: %v\n", err)
 		return exitFail
 	}
 	return exitOK
-}
-
-func readIPVS(stderr io.Writer) (lvs.Table, int) {
-	k, err := lvs.OpenIPVS()
-	if err != nil {
-		fmt.Fprintf(stderr, "lvsd ipvs: %v\n", err)
-		return nil, exitFail
-	}
-	defer k.Close()
-	t, err := k.Services()
-	if err != nil {
-		fmt.Fprintf(stderr, "lvsd ipvs: %v\n", err)
-		return nil, exitFail
-	}
-	if t == nil {
-		t = lvs.Table{}
-	}
-	return t, exitOK
 }
