@@ -82,11 +82,17 @@ func TestElectionKillAndGracefulStop(t *testing.T) {
 	if err := d1.Proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// The contract: exit status 0 within 2 s of SIGTERM.
+	select {
+	case <-d1.Proc.Exited():
+	case <-time.After(2 * time.Second):
+		t.Fatalf("lvsd on r1 still running 2 s after SIGTERM")
+	}
+	if done, err := d1.Proc.Wait(time.Second); !done || err != nil { // it has exited: Wait only reads the status
+		t.Fatalf("lvsd on r1 after SIGTERM: exited=%v err=%v, want exit status 0", done, err)
+	}
 	l.wantState(d2, "MASTER", 3*time.Second)
 	took := time.Since(start)
-	if done, err := d1.Proc.Wait(5 * time.Second); !done || err != nil {
-		t.Fatalf("lvsd on r1 after SIGTERM: exited=%v err=%v, want a clean exit within 5 s", done, err)
-	}
 	l.wantVIP(l.R1, false, time.Second)
 	l.wantVIP(l.R2, true, time.Second)
 	t.Logf("graceful takeover after %v", took)
