@@ -49,12 +49,11 @@ func healthCheck(c *config.Check) healthcheck.Check {
 		Retry:            &retry,
 		DelayBeforeRetry: c.DelayBeforeRetry,
 	}
-	// warmup 0 (unset) keeps the manager's default, a random first check within
-	// delay_loop, so that a restart does not check every real server at the same instant.
-	if c.Warmup > 0 {
-		w := c.Warmup
-		hc.Warmup = &w
-	}
+	// The config resolved warmup already (default delay_loop: first checks spread over one
+	// interval, so a restart does not check every real server at the same instant);
+	// an explicit 0 means all at once, as in keepalived.
+	w := c.Warmup
+	hc.Warmup = &w
 	conn := healthcheck.ConnOpts{BindTo: c.BindTo, ConnectTimeout: c.ConnectTimeout}
 	conn.Target = netip.AddrPortFrom(c.ConnectIP, c.ConnectPort)
 	switch c.Kind {

@@ -63,3 +63,27 @@ func TestDesiredTable(t *testing.T) {
 		t.Errorf("desired table does not validate: %v", err)
 	}
 }
+
+func TestHealthCheckMapping(t *testing.T) {
+	c := config.Check{Kind: config.CheckSSL, ConnectIP: netip.MustParseAddr("10.0.0.5"), ConnectPort: 443,
+		ConnectTimeout: 3 * time.Second, Retry: 2, DelayBeforeRetry: 4 * time.Second, DelayLoop: 10 * time.Second,
+		Warmup: 0, Virtualhost: "www.example.com", EnableSNI: true,
+		URLs: []config.URL{{Path: "/health", StatusCodes: []config.StatusRange{{Min: 200, Max: 204}}, Digest: "abc"}}}
+	hc := healthCheck(&c)
+	if hc.Warmup == nil || *hc.Warmup != 0 {
+		t.Errorf("explicit warmup 0 must reach the manager as 0 (all first checks at once), got %v", hc.Warmup)
+	}
+	if hc.Retry == nil || *hc.Retry != 2 || hc.DelayBeforeRetry != 4*time.Second || hc.DelayLoop != 10*time.Second {
+		t.Errorf("timing: %+v", hc)
+	}
+	h := hc.HTTP
+	if h == nil || !h.TLS || !h.EnableSNI || h.VirtualHost != "www.example.com" || h.Target.String() != "10.0.0.5:443" ||
+		h.ConnectTimeout != 3*time.Second || len(h.URLs) != 1 || h.URLs[0].StatusCodes[0].Max != 204 {
+		t.Errorf("ssl_get mapped to %+v", h)
+	}
+	c = config.Check{Kind: config.CheckMisc, MiscPath: "/bin/check 'a b'", MiscTimeout: time.Second, MiscDynamic: true, Warmup: time.Minute}
+	hc = healthCheck(&c)
+	if hc.Misc == nil || hc.Misc.Path != "/bin/check 'a b'" || !hc.Misc.Dynamic || *hc.Warmup != time.Minute {
+		t.Errorf("misc_check mapped to %+v", hc)
+	}
+}
