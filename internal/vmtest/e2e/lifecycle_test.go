@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"syscall"
@@ -167,4 +168,32 @@ func sortedCopy(s []string) []string {
 	c := append([]string(nil), s...)
 	sort.Strings(c)
 	return c
+}
+
+// TestRestartRemovesDroppedService: lvsd remembers which services it owns (beside its
+// control socket), so a service dropped from the config while lvsd was down is removed by
+// the next start, while a service someone else created stays.
+func TestRestartRemovesDroppedService(t *testing.T) {
+	l := newSegLab(t, "lo")
+	second := strings.Replace(segVS("rr", "DR", "", 1, 1), segVIP+":80", segVIP+":81", 1)
+	second = strings.ReplaceAll(second, ":80\"", ":81\"")
+	p := l.startLvsd(l.dir, segConfig(segVS("rr", "DR", "", 1, 1)+second))
+	both := []string{
+		"TCP 192.168.0.101:80 rr | -> 192.168.0.179:80 Route 1 | -> 192.168.0.180:80 Route 1",
+		"TCP 192.168.0.101:81 rr | -> 192.168.0.179:81 Route 1 | -> 192.168.0.180:81 Route 1",
+	}
+	p.waitTable(both, 30*time.Second)
+	time.Sleep(2 * time.Second) // a reconcile period: the owned set is on disk
+
+	if !p.signal(syscall.SIGKILL, 10*time.Second) {
+		t.Fatal("lvsd survived SIGKILL")
+	}
+	hand := "TCP 192.168.0.101:8080 rr | -> 192.168.0.179:8080 Route 1"
+	l.in(l.dir, "ipvsadm", "-A", "-t", segVIP+":8080", "-s", "rr")
+	l.in(l.dir, "ipvsadm", "-a", "-t", segVIP+":8080", "-r", segRS1+":8080", "-g", "-w", "1")
+	if err := os.WriteFile(p.conf, []byte(segConfig(segVS("rr", "DR", "", 1, 1))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.start()
+	p.waitTable([]string{both[0], hand}, 30*time.Second)
 }
