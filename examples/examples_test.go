@@ -231,9 +231,11 @@ func realServers(vs *config.VirtualServer) []string {
 // TestScriptsParse runs bash -n on every shell script under examples/.
 func TestScriptsParse(t *testing.T) {
 	scripts, err := filepath.Glob("*/*.sh")
-	if err != nil || len(scripts) == 0 {
-		t.Fatalf("no scripts found (%v)", err)
+	shared, err2 := filepath.Glob("*.sh") // realserver-dr.sh, run by the DR examples' scripts
+	if err != nil || err2 != nil || len(scripts) == 0 || len(shared) == 0 {
+		t.Fatalf("scripts found: %v %v (%v %v)", scripts, shared, err, err2)
 	}
+	scripts = append(scripts, shared...)
 	for _, s := range scripts {
 		out, err := exec.Command("bash", "-n", s).CombinedOutput()
 		if err != nil {
