@@ -22,4 +22,8 @@ ARP_ALL=1
 HOST_ROUTE=1
 
 export VIP DEV LABEL ARP_ALL HOST_ROUTE SCRIPT="$0"
-exec bash "$(dirname "$(readlink -f "$0")")/../realserver-dr.sh" "$@"
+# Beside this script (copied together to a server), or one level up (in the repository).
+here=$(dirname "$(readlink -f "$0")")
+shared=$here/realserver-dr.sh
+[ -e "$shared" ] || shared=$here/../realserver-dr.sh
+exec bash "$shared" "$@"
