@@ -130,12 +130,7 @@ func (k *MobyIPVS) apply(op Op) error {
 
 // List writes the kernel's IPVS table in `ipvsadm -Ln` layout (for `lvsd ipvs list`).
 func List(w io.Writer, o ListOptions) error {
-	k, err := OpenIPVS()
-	if err != nil {
-		return err
-	}
-	defer k.Close()
-	t, err := k.Services()
+	t, err := readTable()
 	if err != nil {
 		return err
 	}
@@ -144,14 +139,19 @@ func List(w io.Writer, o ListOptions) error {
 
 // Save writes the kernel's IPVS table in `ipvsadm-save -n` format (for `lvsd ipvs save`).
 func Save(w io.Writer) error {
-	k, err := OpenIPVS()
-	if err != nil {
-		return err
-	}
-	defer k.Close()
-	t, err := k.Services()
+	t, err := readTable()
 	if err != nil {
 		return err
 	}
 	return WriteSave(w, t)
+}
+
+// readTable reads the whole IPVS table once, over a handle of its own.
+func readTable() (Table, error) {
+	k, err := OpenIPVS()
+	if err != nil {
+		return nil, err
+	}
+	defer k.Close()
+	return k.Services()
 }
