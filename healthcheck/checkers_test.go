@@ -172,28 +172,6 @@ func md5hex(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func TestParseStatusCodes(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []StatusRange
-		err  bool
-	}{
-		{in: "200", want: []StatusRange{{200, 200}}},
-		{in: "200-299", want: []StatusRange{{200, 299}}},
-		{in: "200, 301-302", want: []StatusRange{{200, 200}, {301, 302}}},
-		{in: "", err: true},
-		{in: "2xx", err: true},
-		{in: "300-200", err: true},
-		{in: "99", err: true},
-	}
-	for _, tt := range tests {
-		got, err := ParseStatusCodes(tt.in)
-		if (err != nil) != tt.err || fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Errorf("ParseStatusCodes(%q) = %v, %v", tt.in, got, err)
-		}
-	}
-}
-
 func TestHTTPChecker(t *testing.T) {
 	const body = "hello from the real server\n"
 	mux := http.NewServeMux()

@@ -26,33 +26,6 @@ type StatusRange struct{ Min, Max int }
 // HTTP_DEFAULT_STATUS_CODE_MIN..MAX).
 var DefaultStatusCodes = []StatusRange{{200, 299}}
 
-// ParseStatusCodes parses keepalived's status_code syntax: codes and ranges separated by
-// blanks or commas, e.g. "200", "200-299", "200 301-302".
-func ParseStatusCodes(s string) ([]StatusRange, error) {
-	var out []StatusRange
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-		lo, hi, isRange := strings.Cut(f, "-")
-		min, err := strconv.Atoi(lo)
-		if err != nil {
-			return nil, fmt.Errorf("status_code %q: %q is not a number", s, lo)
-		}
-		max := min
-		if isRange {
-			if max, err = strconv.Atoi(hi); err != nil {
-				return nil, fmt.Errorf("status_code %q: %q is not a number", s, hi)
-			}
-		}
-		if min < 100 || max > 599 || min > max {
-			return nil, fmt.Errorf("status_code %q: %s is not a range within 100-599", s, f)
-		}
-		out = append(out, StatusRange{min, max})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("status_code %q: no code", s)
-	}
-	return out, nil
-}
-
 // URL is one url block of http_get / ssl_get.
 type URL struct {
 	Path string

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 )
 
 // Family is the address family of a virtual service.
@@ -54,19 +53,6 @@ func (p Protocol) String() string {
 	return "proto(" + strconv.Itoa(int(p)) + ")"
 }
 
-// ParseProtocol accepts TCP, UDP or SCTP (any case).
-func ParseProtocol(s string) (Protocol, error) {
-	switch strings.ToUpper(s) {
-	case "TCP":
-		return TCP, nil
-	case "UDP":
-		return UDP, nil
-	case "SCTP":
-		return SCTP, nil
-	}
-	return 0, fmt.Errorf("unknown protocol %q (want TCP, UDP or SCTP)", s)
-}
-
 // Forward is a destination's forwarding method, numbered as the kernel's
 // IP_VS_CONN_F_FWD_MASK values.
 type Forward uint8
@@ -90,19 +76,6 @@ func (f Forward) String() string {
 		return "DR"
 	}
 	return "fwd(" + strconv.Itoa(int(f)) + ")"
-}
-
-// ParseForward accepts keepalived's lb_kind names NAT, DR, TUN (any case).
-func ParseForward(s string) (Forward, error) {
-	switch strings.ToUpper(s) {
-	case "NAT", "MASQ":
-		return NAT, nil
-	case "DR":
-		return DR, nil
-	case "TUN":
-		return TUN, nil
-	}
-	return 0, fmt.Errorf("unknown forwarding method %q (want NAT, DR or TUN)", s)
 }
 
 // Service flags as in the kernel's include/uapi/linux/ip_vs.h (IP_VS_SVC_F_*). moby/ipvs does
@@ -243,33 +216,6 @@ func (s *Service) netmaskBits() uint8 {
 		return fullBits(s.Family)
 	}
 	return s.NetmaskBits
-}
-
-// ParseNetmaskBits turns a persistence granularity ("255.255.255.0", "/24", "24") into a
-// prefix length.
-func ParseNetmaskBits(s string) (uint8, error) {
-	t := strings.TrimPrefix(strings.TrimSpace(s), "/")
-	if n, err := strconv.ParseUint(t, 10, 8); err == nil {
-		if n > 128 {
-			return 0, fmt.Errorf("netmask %q: prefix length above 128", s)
-		}
-		return uint8(n), nil
-	}
-	a, err := netip.ParseAddr(t)
-	if err != nil || !a.Is4() {
-		return 0, fmt.Errorf("netmask %q: want a dotted IPv4 mask or a prefix length", s)
-	}
-	b := a.As4()
-	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	n := uint8(0)
-	for m&0x80000000 != 0 {
-		n++
-		m <<= 1
-	}
-	if m != 0 {
-		return 0, fmt.Errorf("netmask %q is not contiguous", s)
-	}
-	return n, nil
 }
 
 // Validate reports the first problem that would make the kernel refuse the table or make

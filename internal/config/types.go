@@ -281,16 +281,6 @@ type URL struct {
 // StatusRange is an inclusive range of HTTP status codes.
 type StatusRange struct{ Min, Max int }
 
-// Match reports whether code is in any of the ranges.
-func Match(ranges []StatusRange, code int) bool {
-	for _, r := range ranges {
-		if code >= r.Min && code <= r.Max {
-			return true
-		}
-	}
-	return false
-}
-
 // LocalnodeMode is how a two-box cluster avoids looping packets.
 type LocalnodeMode uint8
 
