@@ -38,13 +38,17 @@ func Run(ctx context.Context, o Options) error {
 	d := &daemon{cfg: cfg, log: log, version: o.Version, started: time.Now()}
 
 	// Preflight: nothing below changes the system.
-	if need := ipvsUsers(cfg); need != "" {
+	need := ipvsUsers(cfg)
+	if len(cfg.VirtualServers) == 0 && need != "" {
 		if err := lvs.CheckAvailable(); err != nil {
 			return fmt.Errorf("%s need IPVS: %w", need, err)
 		}
 	}
 	if len(cfg.VirtualServers) > 0 {
-		kernel, closeKernel, err := openIPVS(cfg.Global.IPVSBackend)
+		kernel, closeKernel, err := openIPVS(cfg.Global.IPVSBackend) // checks that IPVS is there
+		if errors.Is(err, lvs.ErrNoIPVS) {
+			return fmt.Errorf("%s need IPVS: %w", need, err)
+		}
 		if err != nil {
 			return fmt.Errorf("open IPVS: %w", err)
 		}
