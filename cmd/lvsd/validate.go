@@ -43,7 +43,7 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 			for _, d := range diags {
 				fmt.Fprintln(stderr, d.String())
 			}
-			fmt.Fprintf(stderr, "%s: %s\n", path, countProblems(len(diags)))
+			fmt.Fprintf(stderr, "%s: %s\n", path, countProblems(diags.Count()))
 		} else {
 			fmt.Fprintf(stderr, "lvsd: %v\n", err)
 		}

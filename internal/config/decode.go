@@ -185,6 +185,11 @@ func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock)
 			out.bad[a.Name] = true
 			continue
 		}
+		if n := longString(v); n > 0 {
+			s.errAt(a.Expr.Range(), "%s: a string of %d bytes is too long (at most %d)", a.Name, n, MaxStringLen)
+			out.bad[a.Name] = true
+			continue
+		}
 		out.Attrs[a.Name] = &rawAttr{Name: a.Name, NameRange: a.NameRange, Range: a.Expr.Range(), Expr: a.Expr, Value: v}
 	}
 	seenOnce := map[string]*rawBlock{}

@@ -13,6 +13,7 @@ type Diagnostic struct {
 	Line, Col int // 1-based; 0 when the problem concerns a whole file
 	Message   string
 	Warning   bool // true for things keepalived accepts but that are dubious
+	More      int  // > 0: this line stands for More problems not listed (see MaxDiagnostics)
 }
 
 // String renders the diagnostic compiler-style: "FILE:LINE:COL: message"

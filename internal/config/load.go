@@ -40,16 +40,16 @@ func Load(path string) (*Config, error) {
 	files := make([]File, 0, len(names))
 	var diags Diagnostics
 	for _, n := range names {
-		src, err := os.ReadFile(n)
-		if err != nil {
-			diags = append(diags, Diagnostic{File: n, Message: "cannot read config: " + errText(err)})
+		src, d := readSource(n)
+		if d != nil {
+			diags = append(diags, *d)
 			continue
 		}
 		files = append(files, File{Name: n, Src: src})
 	}
 	if len(diags) > 0 {
 		diags.Sort()
-		return nil, diags
+		return nil, diags.capped()
 	}
 	return ParseFiles(files)
 }
@@ -78,7 +78,12 @@ func ParseFiles(files []File) (*Config, error) {
 	s := &sink{}
 	parser := hclparse.NewParser()
 	var bodies []*hclsyntax.Body
+	tokens := 0
 	for _, f := range files {
+		if d := screen(f, &tokens); d != nil {
+			s.errs = append(s.errs, *d)
+			continue
+		}
 		hf, diags := parser.ParseHCL(f.Src, f.Name)
 		s.addHCL(diags)
 		if hf == nil {
@@ -92,7 +97,7 @@ func ParseFiles(files []File) (*Config, error) {
 	// of bogus schema errors), so report the syntax errors of every file and stop there.
 	if len(s.errs) > 0 {
 		s.errs.Sort()
-		return nil, s.errs
+		return nil, s.errs.capped()
 	}
 	top := &rawBlock{}
 	for _, body := range bodies {
@@ -110,10 +115,10 @@ func ParseFiles(files []File) (*Config, error) {
 	}
 	if len(s.errs) > 0 {
 		s.errs.Sort()
-		return nil, s.errs
+		return nil, s.errs.capped()
 	}
 	s.warns.Sort()
-	cfg.Warnings = s.warns
+	cfg.Warnings = s.warns.capped()
 	return cfg, nil
 }
 

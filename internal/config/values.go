@@ -77,7 +77,7 @@ func describe(v cty.Value) string {
 // fmtNum renders a number for messages and string attributes. big.Float's own Text is
 // avoided for huge exponents (1e9999999 takes seconds to print in decimal).
 func fmtNum(bf *big.Float) string {
-	if exp := bf.MantExp(nil); exp > 256 || exp < -256 {
+	if exp := bf.MantExp(nil); bf.IsInf() || exp > 256 || exp < -256 {
 		if bf.Sign() < 0 {
 			return "a huge negative number"
 		}
@@ -138,7 +138,7 @@ func (s *sink) integer(b *rawBlock, name string, lo, hi, def int64) (int64, *raw
 	if !ok {
 		return def, a, false
 	}
-	if !bf.IsInt() {
+	if !bf.IsInt() && !bf.IsInf() { // an infinity (1e999999999) is reported as out of range
 		s.errAt(a.Range, "%s must be a whole number, got %s", name, fmtNum(bf))
 		return def, a, false
 	}
