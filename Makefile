@@ -2,7 +2,7 @@
 # the suites need on a fresh Debian machine (idempotent) and then runs every suite.
 GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 GOBIN   := $(shell $(GO) env GOPATH)/bin
-VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 export PATH := $(dir $(GO)):$(GOBIN):$(PATH)
 
@@ -10,7 +10,8 @@ export PATH := $(dir $(GO)):$(GOBIN):$(PATH)
 # machine's own kernel has no IPVS), keepalived as the VRRP interop peer, ipvsadm as the
 # reference for formats and benchmarks, iptables and iproute2 for namespace labs.
 APT_PKGS := qemu-system-x86 linux-image-amd64 busybox-static keepalived ipvsadm iptables \
-            iproute2 curl kmod tcpdump procps psmisc
+            iproute2 curl kmod tcpdump procps psmisc \
+            zsh fish man-db
 
 .PHONY: all build deps test test-unit test-root test-vm bench bench-go bench-healthcheck bench-failover bench-vm lint fuzz clean
 all: build

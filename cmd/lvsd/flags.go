@@ -14,6 +14,7 @@ import (
 func newFlagSet(name, argsUsage, description string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("lvsd "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	record(commandDoc{name: name, args: argsUsage, help: description, fs: fs})
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: lvsd %s [flags]%s\n\n%s\n", name, argsUsage, strings.TrimSpace(description))

@@ -17,24 +17,10 @@ so habits and scripts carry over:
 Needs root (netlink) and a kernel with IPVS.`
 
 func cmdIPVS(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "lvsd ipvs: missing subcommand: list or save")
-		fmt.Fprintln(stderr, "Run 'lvsd ipvs --help' for usage.")
-		return exitUsage
-	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		fs := newFlagSet("ipvs", " list|save", ipvsHelp, stdout)
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return exitOK
-	case "list":
-		return ipvsList(args[1:], stdout, stderr)
-	case "save":
-		return ipvsSave(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "lvsd ipvs: unknown subcommand %q (want list or save)\n", args[0])
-	return exitUsage
+	return runSubcommands("ipvs", ipvsHelp, []subcommand{
+		{"list", "print the IPVS table as 'ipvsadm -Ln'", ipvsList},
+		{"save", "print the IPVS table as 'ipvsadm-save -n'", ipvsSave},
+	}, args, stdout, stderr)
 }
 
 func ipvsList(args []string, stdout, stderr io.Writer) int {

@@ -9,8 +9,6 @@ import (
 	"os"
 )
 
-var version = "dev"
-
 // Exit codes, as documented in --help: 0 success, 1 failure (invalid config, daemon error),
 // 2 usage error.
 const (
@@ -32,6 +30,8 @@ func commands() []command {
 		{"status", "show the running daemon's VRRP and virtual server state", cmdStatus},
 		{"ipvs", "show the kernel's IPVS table (list, save)", cmdIPVS},
 		{"version", "print the version", cmdVersion},
+		{"man", "print the lvsd(8) man page", cmdMan},
+		{"completion", "print a bash, zsh or fish completion script", cmdCompletion},
 		{"help", "show help for a command", cmdHelp},
 	}
 }
@@ -92,6 +92,11 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("help", " [command]", "Show the help of a command (the same as 'lvsd COMMAND --help'), or the list of commands.", stderr)
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	args = fs.Args()
 	if len(args) == 0 {
 		usage(stdout)
 		return exitOK

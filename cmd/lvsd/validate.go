@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/lvsd/lvsd/internal/config"
 )
@@ -24,7 +26,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	if !noArgs(fs, stderr) || !requireFlag(fs, "config", *path, stderr) {
 		return exitUsage
 	}
-	cfg, ok := loadConfig(*path, stderr)
+	cfg, ok := loadConfig(*path, stderr, nil)
 	if !ok {
 		return exitFail
 	}
@@ -33,26 +35,52 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 }
 
 // loadConfig loads and validates path, printing every problem (and every warning) to
-// stderr in compiler style. run and validate share it so that both refuse exactly the
-// same configs with exactly the same messages.
-func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+// stderr in compiler style, or logging each as a record when log is not nil (`run
+// --log-format json`: every line on stderr is then JSON). run and validate share it so
+// that both refuse exactly the same configs with exactly the same messages.
+func loadConfig(path string, stderr io.Writer, log *slog.Logger) (*config.Config, bool) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		var diags config.Diagnostics
-		if errors.As(err, &diags) {
+		switch {
+		case errors.As(err, &diags) && log != nil:
+			for _, d := range diags {
+				logDiagnostic(log, d)
+			}
+			log.Error("invalid configuration: "+countProblems(diags.Count()), "config", path)
+		case errors.As(err, &diags):
 			for _, d := range diags {
 				fmt.Fprintln(stderr, d.String())
 			}
 			fmt.Fprintf(stderr, "%s: %s\n", path, countProblems(diags.Count()))
-		} else {
+		case log != nil:
+			log.Error("cannot load the configuration", "config", path, "err", err)
+		default:
 			fmt.Fprintf(stderr, "lvsd: %v\n", err)
 		}
 		return nil, false
 	}
 	for _, w := range cfg.Warnings {
-		fmt.Fprintln(stderr, w.String())
+		if log != nil {
+			logDiagnostic(log, w)
+		} else {
+			fmt.Fprintln(stderr, w.String())
+		}
 	}
 	return cfg, true
+}
+
+func logDiagnostic(log *slog.Logger, d config.Diagnostic) {
+	level, msg := slog.LevelError, "configuration problem"
+	if d.Warning {
+		level, msg = slog.LevelWarn, "configuration warning"
+	}
+	attrs := []slog.Attr{slog.String("file", d.File)}
+	if d.Line > 0 {
+		attrs = append(attrs, slog.Int("line", d.Line), slog.Int("col", d.Col))
+	}
+	attrs = append(attrs, slog.String("problem", d.Message))
+	log.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
 func countProblems(n int) string {
