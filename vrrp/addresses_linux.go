@@ -47,8 +47,14 @@ func vipAddr(vip VIP) (*netlink.Addr, error) {
 	bits := vip.Prefix.Bits()
 	ipn := &net.IPNet{IP: net.IP(a.AsSlice()), Mask: net.CIDRMask(bits, a.BitLen())}
 	// Like keepalived: a VIP is a global-scope address; the label (eth0:0) must begin with
-	// the device name, the kernel refuses it otherwise.
-	return &netlink.Addr{IPNet: ipn, Label: vip.Label, Scope: int(netlink.SCOPE_UNIVERSE)}, nil
+	// the device name, the kernel refuses it otherwise. An IPv6 VIP skips duplicate
+	// address detection (nodad): the new master must answer for it at once, and the old
+	// master may still hold it for a moment.
+	addr := &netlink.Addr{IPNet: ipn, Label: vip.Label, Scope: int(netlink.SCOPE_UNIVERSE)}
+	if a.Is6() {
+		addr.Flags = unix.IFA_F_NODAD
+	}
+	return addr, nil
 }
 
 // Add puts vip on its device; an address already present is success.
@@ -109,4 +115,35 @@ func PrimaryIPv4(ifname string) (netip.Addr, error) {
 		}
 	}
 	return netip.Addr{}, fmt.Errorf("primary IPv4 of %s: the interface has no IPv4 address", ifname)
+}
+
+// LinkLocalIPv6 returns ifname's IPv6 link-local address, the source of VRRPv3 IPv6
+// adverts (RFC 5798 section 5.1.2.1). One that finished duplicate address detection is
+// preferred.
+func LinkLocalIPv6(ifname string) (netip.Addr, error) {
+	link, err := netlink.LinkByName(ifname)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("link-local IPv6 address of %s: %w", ifname, err)
+	}
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_V6)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("link-local IPv6 address of %s: %w", ifname, err)
+	}
+	var tentative netip.Addr
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok || !ip.IsLinkLocalUnicast() {
+			continue
+		}
+		if a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) == 0 {
+			return ip, nil
+		}
+		if !tentative.IsValid() {
+			tentative = ip
+		}
+	}
+	if tentative.IsValid() {
+		return tentative, nil
+	}
+	return netip.Addr{}, fmt.Errorf("link-local IPv6 address of %s: the interface has none (IPv6 disabled?)", ifname)
 }

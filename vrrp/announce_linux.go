@@ -15,8 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// packetAnnouncer is the Linux Announcer: gratuitous ARPs written as whole Ethernet
-// frames on an AF_PACKET socket, one socket per interface, opened on first use.
+// packetAnnouncer is the Linux Announcer: gratuitous ARPs and unsolicited neighbour
+// advertisements written as whole Ethernet frames on an AF_PACKET socket, one socket per
+// interface, opened on first use.
 type packetAnnouncer struct {
 	h     *netlink.Handle
 	ns    netns.NsHandle // where sockets are opened; -1: the calling thread's
@@ -42,7 +43,47 @@ func NewAnnouncer() Announcer {
 	return &packetAnnouncer{h: currentNSHandle(), ns: ns, socks: map[string]*arpSocket{}}
 }
 
-var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+var (
+	broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	// allNodesMAC is the Ethernet address of ff02::1 (RFC 2464 section 7).
+	allNodesMAC   = net.HardwareAddr{0x33, 0x33, 0, 0, 0, 1}
+	allNodesGroup = netip.MustParseAddr("ff02::1")
+)
+
+const (
+	icmpv6Proto          = 58
+	icmpv6NeighborAdvert = 136
+	naFlagOverride       = 0x20 // in the first byte of the flags word (RFC 4861 4.4)
+	ndOptTargetLLAddr    = 2
+)
+
+// NAFrame builds the unsolicited neighbour advertisement keepalived sends for an IPv6
+// VIP (RFC 4861 section 7.2.6): from ip to ff02::1 with hop limit 255, Override flag set
+// (Solicited and Router clear), target ip, and a target link-layer address option
+// carrying mac.
+func NAFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
+	if !ip.Is6() || ip.Is4In6() {
+		return nil, fmt.Errorf("neighbour advertisement for %v: not an IPv6 address", ip)
+	}
+	if len(mac) != 6 {
+		return nil, fmt.Errorf("neighbour advertisement for %v: hardware address %v is not Ethernet", ip, mac)
+	}
+	icmp := []byte{icmpv6NeighborAdvert, 0, 0, 0, naFlagOverride, 0, 0, 0}
+	icmp = append(icmp, ip.AsSlice()...)
+	icmp = append(icmp, ndOptTargetLLAddr, 1)
+	icmp = append(icmp, mac...)
+	c := pseudoChecksum(ip, allNodesGroup, icmpv6Proto, icmp)
+	icmp[2], icmp[3] = byte(c>>8), byte(c)
+
+	f := make([]byte, 0, 14+40+len(icmp))
+	f = append(f, allNodesMAC...)
+	f = append(f, mac...)
+	f = append(f, 0x86, 0xdd)
+	f = append(f, 0x60, 0, 0, 0, 0, byte(len(icmp)), icmpv6Proto, 255)
+	f = append(f, ip.AsSlice()...)
+	f = append(f, allNodesGroup.AsSlice()...)
+	return append(f, icmp...), nil
+}
 
 // GARPFrame builds the gratuitous ARP keepalived sends: an ARP request from mac with
 // sender IP = target IP = ip, target MAC zero, to the Ethernet broadcast address.
@@ -76,11 +117,22 @@ func GARPFrame(mac net.HardwareAddr, ip netip.Addr) ([]byte, error) {
 
 // GratuitousARP sends one gratuitous ARP for ip on dev.
 func (a *packetAnnouncer) GratuitousARP(dev string, ip netip.Addr) error {
+	return a.send(dev, ip, "gratuitous ARP", GARPFrame, unix.ETH_P_ARP, broadcastMAC)
+}
+
+// UnsolicitedNA sends one unsolicited neighbour advertisement for ip on dev.
+func (a *packetAnnouncer) UnsolicitedNA(dev string, ip netip.Addr) error {
+	return a.send(dev, ip, "unsolicited neighbour advertisement", NAFrame, unix.ETH_P_IPV6, allNodesMAC)
+}
+
+// send writes the frame build makes for dev's hardware address and ip to dst on dev.
+func (a *packetAnnouncer) send(dev string, ip netip.Addr, what string,
+	build func(net.HardwareAddr, netip.Addr) ([]byte, error), proto uint16, dst net.HardwareAddr) error {
 	link, err := a.h.LinkByName(dev)
 	if err != nil {
-		return fmt.Errorf("gratuitous ARP for %v on %s: %w", ip, dev, err)
+		return fmt.Errorf("%s for %v on %s: %w", what, ip, dev, err)
 	}
-	frame, err := GARPFrame(link.Attrs().HardwareAddr, ip)
+	frame, err := build(link.Attrs().HardwareAddr, ip)
 	if err != nil {
 		return fmt.Errorf("%w (on %s)", err, dev)
 	}
@@ -88,15 +140,15 @@ func (a *packetAnnouncer) GratuitousARP(dev string, ip netip.Addr) error {
 	defer a.mu.Unlock()
 	s, err := a.socket(dev, link.Attrs().Index)
 	if err != nil {
-		return fmt.Errorf("gratuitous ARP for %v on %s: %w", ip, dev, err)
+		return fmt.Errorf("%s for %v on %s: %w", what, ip, dev, err)
 	}
-	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: s.ifindex, Halen: 6}
-	copy(to.Addr[:], broadcastMAC)
+	to := &unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: s.ifindex, Halen: 6}
+	copy(to.Addr[:], dst)
 	if err := unix.Sendto(s.fd, frame, 0, to); err != nil {
 		// The interface may be down (ENETDOWN) or gone; drop the socket so that the next
 		// call starts afresh.
 		a.drop(dev)
-		return fmt.Errorf("gratuitous ARP for %v on %s: %w", ip, dev, err)
+		return fmt.Errorf("%s for %v on %s: %w", what, ip, dev, err)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func TestReceiveChecks(t *testing.T) {
 		if f != nil {
 			f(&a)
 		}
-		b, err := a.Marshal()
+		b, err := a.Marshal(netip.Addr{}, netip.Addr{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,9 +51,12 @@ func TestReceiveChecks(t *testing.T) {
 		{name: "ttl 254", pkt: Packet{Src: peer, TTL: 254, Payload: enc(nil)}, want: DropTTL},
 		{name: "ttl 1", pkt: Packet{Src: peer, TTL: 1, Payload: enc(nil)}, want: DropTTL},
 		{name: "truncated", pkt: Packet{Src: peer, TTL: 255, Payload: enc(nil)[:10]}, want: DropTruncated},
-		{name: "version 3", pkt: Packet{Src: peer, TTL: 255, Payload: func() []byte {
-			b := enc(nil)
-			b[0] = 0x31
+		{name: "version 3", pkt: Packet{Src: peer, Dst: MulticastGroup, TTL: 255, Payload: func() []byte {
+			a := Advert{Version: Version3, VRID: 51, Priority: 100, MaxAdvertInt: 100, Addrs: good.Addrs}
+			b, err := a.Marshal(peer, MulticastGroup)
+			if err != nil {
+				t.Fatal(err)
+			}
 			return b
 		}()}, want: DropVersion},
 		{name: "type", pkt: Packet{Src: peer, TTL: 255, Payload: func() []byte {

@@ -17,9 +17,9 @@ const (
 	ipProtoVRRP = 112
 	vrrpTTL     = 255  // RFC 3768 5.2.3: sent with TTL 255, received ones must have 255
 	vrrpTOS     = 0xc0 // DSCP CS6 "internetwork control", as keepalived sends
-	// recvBufSize holds any VRRPv2 message (at most 8 + 4*255 + 8 bytes) with room to
-	// spare; a larger datagram is truncated and then rejected by the codec.
-	recvBufSize = 2048
+	// recvBufSize holds any VRRP message (at most 8 + 16*255 bytes, VRRPv3 over IPv6)
+	// with room to spare; a larger datagram is truncated and then rejected by the codec.
+	recvBufSize = 8192
 )
 
 // rawConn is the Linux Conn: a raw ip4:112 socket bound to one interface. The kernel
@@ -29,12 +29,22 @@ type rawConn struct {
 	ifname string
 	ifi    *net.Interface
 	pc     *ipv4.PacketConn
-	raw    net.PacketConn
 	src    netip.Addr // source address put on every advert; invalid = kernel's choice
 	peers  []netip.Addr
+	closer
+}
 
+// closer closes a socket once, however often Close is called.
+type closer struct {
+	raw       net.PacketConn
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// Close releases the socket and unblocks a pending Recv. It may be called more than once.
+func (c *closer) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.raw.Close() })
+	return c.closeErr
 }
 
 var _ Conn = (*rawConn)(nil)
@@ -70,7 +80,26 @@ func NewConn(ifname string, unicastSrc netip.Addr, peers []netip.Addr) (Conn, er
 		}
 	}
 
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+	lc := bindToDevice(ifname)
+	laddr := "0.0.0.0"
+	if unicast {
+		laddr = unicastSrc.String()
+	}
+	raw, err := lc.ListenPacket(context.Background(), "ip4:112", laddr)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp socket on %s (bind %s): %w", ifname, laddr, err)
+	}
+	c := &rawConn{ifname: ifname, ifi: ifi, closer: closer{raw: raw}, pc: ipv4.NewPacketConn(raw), src: src, peers: append([]netip.Addr(nil), peers...)}
+	if err := c.setup(unicast); err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("vrrp socket on %s: %w", ifname, err)
+	}
+	return c, nil
+}
+
+// bindToDevice is a ListenConfig whose sockets only see ifname's packets.
+func bindToDevice(ifname string) net.ListenConfig {
+	return net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
 			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname)
@@ -83,20 +112,6 @@ func NewConn(ifname string, unicastSrc netip.Addr, peers []netip.Addr) (Conn, er
 		}
 		return nil
 	}}
-	laddr := "0.0.0.0"
-	if unicast {
-		laddr = unicastSrc.String()
-	}
-	raw, err := lc.ListenPacket(context.Background(), "ip4:112", laddr)
-	if err != nil {
-		return nil, fmt.Errorf("vrrp socket on %s (bind %s): %w", ifname, laddr, err)
-	}
-	c := &rawConn{ifname: ifname, ifi: ifi, raw: raw, pc: ipv4.NewPacketConn(raw), src: src, peers: append([]netip.Addr(nil), peers...)}
-	if err := c.setup(unicast); err != nil {
-		raw.Close()
-		return nil, fmt.Errorf("vrrp socket on %s: %w", ifname, err)
-	}
-	return c, nil
 }
 
 func (c *rawConn) setup(unicast bool) error {
@@ -115,16 +130,28 @@ func (c *rawConn) setup(unicast bool) error {
 	if err := c.pc.SetMulticastTTL(vrrpTTL); err != nil {
 		return fmt.Errorf("set multicast TTL: %w", err)
 	}
+	return joinGroup(c.pc, c.ifi, MulticastGroup)
+}
+
+// multicastConn is what ipv4.PacketConn and ipv6.PacketConn share for multicast.
+type multicastConn interface {
+	SetMulticastLoopback(on bool) error
+	SetMulticastInterface(ifi *net.Interface) error
+	JoinGroup(ifi *net.Interface, group net.Addr) error
+}
+
+// joinGroup sends to and receives from group on ifi.
+func joinGroup(pc multicastConn, ifi *net.Interface, group netip.Addr) error {
 	// Our own adverts must not come back to us: the state machine would see a peer with
 	// our own priority and address.
-	if err := c.pc.SetMulticastLoopback(false); err != nil {
+	if err := pc.SetMulticastLoopback(false); err != nil {
 		return fmt.Errorf("disable multicast loopback: %w", err)
 	}
-	if err := c.pc.SetMulticastInterface(c.ifi); err != nil {
+	if err := pc.SetMulticastInterface(ifi); err != nil {
 		return fmt.Errorf("set multicast interface: %w", err)
 	}
-	if err := c.pc.JoinGroup(c.ifi, &net.IPAddr{IP: net.IP(MulticastGroup.AsSlice())}); err != nil {
-		return fmt.Errorf("join %s: %w", MulticastGroup, err)
+	if err := pc.JoinGroup(ifi, &net.IPAddr{IP: net.IP(group.AsSlice())}); err != nil {
+		return fmt.Errorf("join %s: %w", group, err)
 	}
 	return nil
 }
@@ -133,16 +160,21 @@ func (c *rawConn) setup(unicast bool) error {
 // configured peer instead (the state machine need not know the mode); the first error is
 // returned after trying all peers.
 func (c *rawConn) Send(payload []byte, dst netip.Addr) error {
-	if dst == MulticastGroup && len(c.peers) > 0 {
+	return fanOut(payload, dst, MulticastGroup, c.peers, c.sendTo)
+}
+
+// fanOut sends a message for group to every peer instead when there are peers.
+func fanOut(payload []byte, dst, group netip.Addr, peers []netip.Addr, sendTo func([]byte, netip.Addr) error) error {
+	if dst == group && len(peers) > 0 {
 		var first error
-		for _, p := range c.peers {
-			if err := c.sendTo(payload, p); err != nil && first == nil {
+		for _, p := range peers {
+			if err := sendTo(payload, p); err != nil && first == nil {
 				first = err
 			}
 		}
 		return first
 	}
-	return c.sendTo(payload, dst)
+	return sendTo(payload, dst)
 }
 
 func (c *rawConn) sendTo(payload []byte, dst netip.Addr) error {
@@ -187,10 +219,4 @@ func (c *rawConn) Recv() (Packet, error) {
 func ipToAddr(ip net.IP) netip.Addr {
 	a, _ := netip.AddrFromSlice(ip)
 	return a.Unmap()
-}
-
-// Close releases the socket and unblocks a pending Recv. It may be called more than once.
-func (c *rawConn) Close() error {
-	c.closeOnce.Do(func() { c.closeErr = c.raw.Close() })
-	return c.closeErr
 }

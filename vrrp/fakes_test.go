@@ -85,7 +85,7 @@ func (c *wireConn) Send(payload []byte, dst netip.Addr) error {
 	if c.sendErr != nil {
 		return c.sendErr
 	}
-	adv, err := Parse(payload)
+	adv, err := Parse(payload, c.src, dst)
 	if err != nil {
 		return fmt.Errorf("fake wire: runner sent a bad advert: %w", err)
 	}
@@ -94,7 +94,7 @@ func (c *wireConn) Send(payload []byte, dst netip.Addr) error {
 		return nil
 	}
 	for _, e := range w.ends {
-		if e == c || e.cut || (dst != MulticastGroup && dst != e.src) {
+		if e == c || e.cut || (dst != MulticastGroup && dst != MulticastGroup6 && dst != e.src) {
 			continue
 		}
 		e.deliverLocked(Packet{Src: c.src, Dst: dst, TTL: 255, Payload: append([]byte(nil), payload...)})
@@ -211,8 +211,19 @@ func (f *fakeAddrs) lastAdd() (time.Time, bool) {
 
 type fakeAnnouncer struct {
 	mu   sync.Mutex
-	garp map[string]int // "dev ip" -> count
+	garp map[string]int // "dev ip" -> count, ARPs and neighbour advertisements
+	na   int            // how many of them were neighbour advertisements
 	err  error
+}
+
+func (f *fakeAnnouncer) UnsolicitedNA(dev string, ip netip.Addr) error {
+	if err := f.GratuitousARP(dev, ip); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.na++
+	return nil
 }
 
 func (f *fakeAnnouncer) GratuitousARP(dev string, ip netip.Addr) error {

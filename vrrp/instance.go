@@ -28,17 +28,21 @@ const addrMismatchWarnEvery = time.Minute
 type InstanceConfig struct {
 	Name      string
 	Interface string
-	VRID      uint8 // 1-255
-	Priority  uint8 // 1-255; 255 = address owner
-	AdvertInt time.Duration
+	// Version is Version2 (0 means 2) or Version3. A VRRPv3 instance's family is that of
+	// PrimaryIP: IPv6 instances advertise from the interface's link-local address.
+	Version   uint8
+	VRID      uint8         // 1-255
+	Priority  uint8         // 1-255; 255 = address owner
+	AdvertInt time.Duration // VRRPv2: whole seconds 1-255; VRRPv3: 10ms-40.95s
 	// Preempt false is keepalived's nopreempt.
 	Preempt      bool
 	PreemptDelay time.Duration
 	AuthType     uint8 // AuthNone or AuthPass
 	AuthPass     string
 	VIPs         []VIP
-	// PrimaryIP is our source address (unicast_src_ip, or the interface's primary IPv4):
-	// it breaks priority ties and identifies our own looped-back adverts.
+	// PrimaryIP is our source address (unicast_src_ip, or the interface's primary IPv4,
+	// or for IPv6 its link-local address): it breaks priority ties, identifies our own
+	// looped-back adverts and is the source the VRRPv3 checksum covers.
 	PrimaryIP netip.Addr
 	// UnicastPeers: when set, adverts go to each peer instead of 224.0.0.18, and only
 	// adverts from these sources are accepted.
@@ -90,6 +94,7 @@ type Instance struct {
 	st Status
 
 	lastMismatchWarn time.Time
+	lastIntervalWarn time.Time
 
 	// Counters of handled inputs: tests compare them with what they fed in to know when
 	// the loop has settled.
@@ -134,18 +139,9 @@ func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
 		GARPDelay:    cfg.GARPDelay,
 		Interface:    cfg.Interface,
 		Track:        cfg.TrackInterfaces,
+		Version3:     cfg.Version == Version3,
 	})
-	i.advert = Advert{VRID: cfg.VRID, AuthType: cfg.AuthType, AdvertInt: uint8(cfg.AdvertInt / time.Second)}
-	if cfg.AuthType == AuthPass {
-		i.advert.AuthData = AuthPassData(cfg.AuthPass)
-	}
-	// VRRPv2 adverts carry IPv4 addresses only; IPv6 VIPs follow the state without being
-	// advertised (as keepalived's virtual_ipaddress_excluded).
-	for _, v := range cfg.VIPs {
-		if v.Prefix.Addr().Is4() {
-			i.advert.Addrs = append(i.advert.Addrs, v.Prefix.Addr())
-		}
-	}
+	i.advert = advertTemplate(cfg)
 	sorted := slices.Clone(i.advert.Addrs)
 	slices.SortFunc(sorted, netip.Addr.Compare)
 	i.checks = receiveChecks{
@@ -154,11 +150,16 @@ func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
 		authType:  cfg.AuthType,
 		authData:  i.advert.AuthData,
 		advertInt: i.advert.AdvertInt,
+		version:   i.advert.Version,
+		maxInt:    i.advert.MaxAdvertInt,
 		addrs:     sorted,
 		peers:     cfg.UnicastPeers,
 		self:      cfg.PrimaryIP,
 	}
 	i.dsts = []netip.Addr{MulticastGroup}
+	if cfg.PrimaryIP.Is6() {
+		i.dsts = []netip.Addr{MulticastGroup6}
+	}
 	if len(cfg.UnicastPeers) > 0 {
 		i.dsts = cfg.UnicastPeers
 	}
@@ -180,7 +181,15 @@ func validate(cfg *InstanceConfig) error {
 	if cfg.Priority == 0 {
 		bad("priority 0: must be 1-255")
 	}
-	if cfg.AdvertInt < time.Second || cfg.AdvertInt > 255*time.Second || cfg.AdvertInt%time.Second != 0 {
+	v3 := cfg.Version == Version3
+	switch {
+	case cfg.Version != 0 && cfg.Version != Version2 && !v3:
+		bad("vrrp_version %d: must be 2 or 3", cfg.Version)
+	case v3:
+		if cs := Centiseconds(cfg.AdvertInt); cs < 1 || cs > MaxAdvertIntV3 {
+			bad("advert_int %v: VRRPv3 needs 0.01-40.95 s", cfg.AdvertInt)
+		}
+	case cfg.AdvertInt < time.Second || cfg.AdvertInt > 255*time.Second || cfg.AdvertInt%time.Second != 0:
 		bad("advert_int %v: VRRPv2 needs whole seconds 1-255", cfg.AdvertInt)
 	}
 	if cfg.PreemptDelay < 0 {
@@ -195,6 +204,9 @@ func validate(cfg *InstanceConfig) error {
 	default:
 		bad("auth_type %d: only none (0) and PASS (1) are supported", cfg.AuthType)
 	}
+	if v3 && cfg.AuthType != AuthNone {
+		bad("authentication: VRRPv3 has none")
+	}
 	if len(cfg.VIPs) > MaxAddrs {
 		bad("%d virtual addresses, VRRPv2 carries at most %d", len(cfg.VIPs), MaxAddrs)
 	}
@@ -208,12 +220,24 @@ func validate(cfg *InstanceConfig) error {
 		}
 		seen[v.Prefix.Addr()] = true
 	}
-	if !cfg.PrimaryIP.Is4() {
+	ipv6 := v3 && cfg.PrimaryIP.Is6()
+	family := "IPv4"
+	if ipv6 {
+		family = "IPv6"
+	}
+	if !cfg.PrimaryIP.Is4() && !ipv6 {
 		bad("primary IP %v: need our IPv4 source address", cfg.PrimaryIP)
 	}
 	for _, p := range cfg.UnicastPeers {
-		if !p.Is4() {
-			bad("unicast peer %v: not an IPv4 address", p)
+		if p.Is6() != ipv6 {
+			bad("unicast peer %v: not an %s address", p, family)
+		}
+	}
+	if v3 {
+		for _, v := range cfg.VIPs {
+			if !v.Excluded && v.Prefix.Addr().Is6() != ipv6 {
+				bad("virtual address %v: not %s like the instance (put it in virtual_ipaddress_excluded)", v.Prefix, family)
+			}
 		}
 	}
 	switch cfg.InitialState {
@@ -230,6 +254,28 @@ func validate(cfg *InstanceConfig) error {
 		bad("negative garp_master_delay %v", cfg.GARPDelay)
 	}
 	return errors.Join(errs...)
+}
+
+// advertTemplate is the advert an instance sends, but for the priority.
+func advertTemplate(cfg InstanceConfig) Advert {
+	var a Advert
+	if cfg.Version == Version3 {
+		a = Advert{Version: Version3, VRID: cfg.VRID, MaxAdvertInt: Centiseconds(cfg.AdvertInt)}
+	} else {
+		a = Advert{Version: Version2, VRID: cfg.VRID, AuthType: cfg.AuthType, AdvertInt: uint8(cfg.AdvertInt / time.Second)}
+		if cfg.AuthType == AuthPass {
+			a.AuthData = AuthPassData(cfg.AuthPass)
+		}
+	}
+	// Adverts carry the addresses of the instance's family only; the others and the
+	// excluded ones follow the state without being advertised (VRRPv2 carries IPv4 only).
+	ipv6 := cfg.Version == Version3 && cfg.PrimaryIP.Is6()
+	for _, v := range cfg.VIPs {
+		if !v.Excluded && v.Prefix.Addr().Is6() == ipv6 {
+			a.Addrs = append(a.Addrs, v.Prefix.Addr())
+		}
+	}
+	return a
 }
 
 // Status is a concurrency-safe snapshot.
@@ -414,6 +460,9 @@ func (i *Instance) handlePacket(p Packet, notify *notifyQueue) {
 			s.AddrMismatches++
 		}
 	})
+	if r.IntervalMismatch {
+		i.warnInterval(p.Src, r.Advert.Interval())
+	}
 	if r.AddrMismatch {
 		now := i.deps.Clock.Now()
 		if i.lastMismatchWarn.IsZero() || now.Sub(i.lastMismatchWarn) >= addrMismatchWarnEvery {
@@ -422,7 +471,23 @@ func (i *Instance) handlePacket(p Packet, notify *notifyQueue) {
 				"src", p.Src, "theirs", r.Advert.Addrs, "ours", i.advert.Addrs)
 		}
 	}
+	if r.Advert.Version == Version3 {
+		i.apply(i.m.AdvertV3(i.deps.Clock.Now(), p.Src, r.Advert.Priority, r.Advert.Interval()), notify)
+		return
+	}
 	i.apply(i.m.Advert(i.deps.Clock.Now(), p.Src, r.Advert.Priority), notify)
+}
+
+// warnInterval reports (at most once per minute) a VRRPv3 advert whose interval differs
+// from ours: accepted, a backup follows the master's (RFC 5798 6.4.2, as keepalived).
+func (i *Instance) warnInterval(src netip.Addr, theirs time.Duration) {
+	i.count(func(s *Status) { s.IntervalMismatches++ })
+	now := i.deps.Clock.Now()
+	if i.lastIntervalWarn.IsZero() || now.Sub(i.lastIntervalWarn) >= addrMismatchWarnEvery {
+		i.lastIntervalWarn = now
+		i.log.Warn("VRRPv3 advert interval differs from ours: following the master's", "src", src,
+			"theirs", theirs, "ours", i.cfg.AdvertInt)
+	}
 }
 
 // apply executes the machine's actions in order. Failures are logged and counted, never
@@ -481,13 +546,14 @@ func (i *Instance) vip(v VIP) VIP {
 func (i *Instance) sendAdvert(prio uint8) {
 	adv := i.advert
 	adv.Priority = prio
-	b, err := adv.AppendTo(i.buf[:0])
-	if err != nil { // validated in NewInstance: cannot happen
-		i.log.Error("encode VRRP advert", "err", err)
-		return
-	}
-	i.buf = b
 	for _, dst := range i.dsts {
+		// Encoded per destination: the VRRPv3 checksum covers it.
+		b, err := adv.AppendTo(i.buf[:0], i.cfg.PrimaryIP, dst)
+		if err != nil { // validated in NewInstance: cannot happen
+			i.log.Error("encode VRRP advert", "err", err)
+			return
+		}
+		i.buf = b
 		if err := i.deps.Conn.Send(b, dst); err != nil {
 			i.count(func(s *Status) { s.Errors[errSend]++ })
 			i.log.Warn("send VRRP advert", "dst", dst, "priority", prio, "err", err)
@@ -500,8 +566,9 @@ func (i *Instance) sendAdvert(prio uint8) {
 func (i *Instance) sendGARP() {
 	for _, v := range i.cfg.VIPs {
 		v = i.vip(v)
-		if !v.Prefix.Addr().Is4() {
-			continue // ARP is IPv4's; IPv6 neighbours learn from the address's own DAD/NA
+		announce, what := i.deps.Announcer.GratuitousARP, "gratuitous ARP"
+		if v.Prefix.Addr().Is6() {
+			announce, what = i.deps.Announcer.UnsolicitedNA, "unsolicited neighbour advertisement"
 		}
 		// A VIP on the loopback (DR across segments keeps it on the director's lo) has no
 		// neighbours there: announce it where the neighbours are, on the instance's link.
@@ -509,9 +576,9 @@ func (i *Instance) sendGARP() {
 			v.Dev = i.cfg.Interface
 		}
 		for n := 0; n < i.repeat; n++ {
-			if err := i.deps.Announcer.GratuitousARP(v.Dev, v.Prefix.Addr()); err != nil {
+			if err := announce(v.Dev, v.Prefix.Addr()); err != nil {
 				i.count(func(s *Status) { s.Errors[errGARP]++ })
-				i.log.Warn("gratuitous ARP", "vip", v.Prefix.Addr(), "dev", v.Dev, "err", err)
+				i.log.Warn(what, "vip", v.Prefix.Addr(), "dev", v.Dev, "err", err)
 				break // the rest of this burst would fail the same way
 			}
 		}

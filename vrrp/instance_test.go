@@ -424,10 +424,10 @@ func TestRunDropsAreCountedAndChangeNothing(t *testing.T) {
 	l, a, b := elect(t)
 	before := b.inst.Status()
 	good, _ := (&Advert{VRID: 51, Priority: 200, AuthType: AuthPass, AdvertInt: 1,
-		AuthData: AuthPassData("1111"), Addrs: []netip.Addr{testVIP.Prefix.Addr()}}).Marshal()
-	other, _ := (&Advert{VRID: 52, Priority: 200, AdvertInt: 1}).Marshal()
+		AuthData: AuthPassData("1111"), Addrs: []netip.Addr{testVIP.Prefix.Addr()}}).Marshal(netip.Addr{}, netip.Addr{})
+	other, _ := (&Advert{VRID: 52, Priority: 200, AdvertInt: 1}).Marshal(netip.Addr{}, netip.Addr{})
 	wrongPass, _ := (&Advert{VRID: 51, Priority: 200, AuthType: AuthPass, AdvertInt: 1,
-		AuthData: AuthPassData("2222")}).Marshal()
+		AuthData: AuthPassData("2222")}).Marshal(netip.Addr{}, netip.Addr{})
 	src := netip.MustParseAddr("10.0.0.9")
 	// Aimed at the master: each would demote A if it were accepted.
 	for _, p := range []Packet{
@@ -494,7 +494,7 @@ func TestRunUnicast(t *testing.T) {
 	}
 	// A stranger's better advert is ignored in unicast mode.
 	adv, _ := (&Advert{VRID: 51, Priority: 254, AuthType: AuthPass, AdvertInt: 1,
-		AuthData: AuthPassData("1111"), Addrs: []netip.Addr{testVIP.Prefix.Addr()}}).Marshal()
+		AuthData: AuthPassData("1111"), Addrs: []netip.Addr{testVIP.Prefix.Addr()}}).Marshal(netip.Addr{}, netip.Addr{})
 	a.conn.inject(Packet{Src: netip.MustParseAddr("10.0.0.66"), TTL: 255, Payload: adv})
 	l.settle()
 	wantState(t, a, StateMaster)

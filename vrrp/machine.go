@@ -117,6 +117,9 @@ type MachineConfig struct {
 	GARPDelay    time.Duration // second GARP burst this long after becoming master; 0 = none
 	Interface    string        // down => FAULT (ReasonInterfaceDown)
 	Track        []string      // any down => FAULT (ReasonTrackDown)
+	// Version3: RFC 5798 timers. Skew_Time scales with Master_Adver_Interval, which a
+	// backup learns from the master's adverts (see AdvertV3).
+	Version3 bool
 }
 
 // Machine is the VRRP state machine of one virtual router. Not safe for concurrent use:
@@ -135,11 +138,15 @@ type Machine struct {
 	answerGARPAt time.Time // last GARP burst sent in answer to a lower master
 	masterIP     netip.Addr
 	masterPrio   uint8
-	linksDown    map[string]bool
-	started      bool
-	stopped      bool
-	lastReason   Reason
-	lastChangeAt time.Time
+	// VRRPv3: Master_Adver_Interval learned from the master (0: our own interval), and
+	// the interval of the advert being handled (set by AdvertV3 for the duration of it).
+	masterAdverInt time.Duration
+	rxInterval     time.Duration
+	linksDown      map[string]bool
+	started        bool
+	stopped        bool
+	lastReason     Reason
+	lastChangeAt   time.Time
 }
 
 // NewMachine returns a machine in StateInit; Start begins the protocol.
@@ -162,14 +169,42 @@ func (m *Machine) MasterIP() netip.Addr {
 	return netip.Addr{}
 }
 
-// SkewTime is (256 - Priority)/256 seconds (RFC 3768 section 6.1).
+// SkewTime is (256 - Priority)/256 seconds (RFC 3768 section 6.1); in VRRPv3 it is
+// ((256 - Priority) * Master_Adver_Interval)/256 (RFC 5798 section 6.1).
 func (m *Machine) SkewTime() time.Duration {
+	if m.cfg.Version3 {
+		return time.Duration(256-int(m.cfg.Priority)) * m.MasterAdverInterval() / 256
+	}
 	return time.Duration(256-int(m.cfg.Priority)) * time.Second / 256
 }
 
-// MasterDownInterval is 3 x Advertisement_Interval + Skew_Time.
+// MasterAdverInterval is the master's advertisement interval: in VRRPv3 the one a backup
+// learned from the master's adverts, else (and until one is learned) our own.
+func (m *Machine) MasterAdverInterval() time.Duration {
+	if m.cfg.Version3 && m.masterAdverInt > 0 {
+		return m.masterAdverInt
+	}
+	return m.cfg.AdvertInt
+}
+
+// MasterDownInterval is 3 x Master_Adver_Interval + Skew_Time.
 func (m *Machine) MasterDownInterval() time.Duration {
-	return 3*m.cfg.AdvertInt + m.SkewTime()
+	return 3*m.MasterAdverInterval() + m.SkewTime()
+}
+
+// learnInterval is RFC 5798 section 6.4.2's "Set Master_Adver_Interval to Adver Interval
+// contained in the ADVERTISEMENT" for an advert a backup follows.
+func (m *Machine) learnInterval() {
+	if m.cfg.Version3 && m.rxInterval > 0 {
+		m.masterAdverInt = m.rxInterval
+	}
+}
+
+// AdvertV3 is Advert for a VRRPv3 advert that carried interval.
+func (m *Machine) AdvertV3(now time.Time, src netip.Addr, prio uint8, interval time.Duration) []Action {
+	m.rxInterval = interval
+	defer func() { m.rxInterval = 0 }()
+	return m.Advert(now, src, prio)
 }
 
 // NextDeadline is the earliest armed timer; ok is false when none is.
@@ -224,6 +259,7 @@ func (m *Machine) becomeBackup(now time.Time, d time.Duration, r Reason, acts []
 	m.downReason = ReasonMasterDown
 	m.masterIP = netip.Addr{}
 	m.masterPrio = 0
+	m.masterAdverInt = 0 // RFC 5798 6.4.1: Master_Adver_Interval = Advertisement_Interval
 	return m.transition(now, StateBackup, r, acts)
 }
 
@@ -309,6 +345,7 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 			return nil
 		}
 		if prio >= m.cfg.Priority || !m.cfg.Preempt {
+			m.learnInterval()
 			m.masterDown = now.Add(m.MasterDownInterval())
 			m.downReason = ReasonMasterDown
 			m.masterIP, m.masterPrio = src, prio
@@ -322,6 +359,7 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 			if m.preemptAt.IsZero() {
 				m.preemptAt = now.Add(m.cfg.PreemptDelay)
 			}
+			m.learnInterval()
 			m.masterDown = now.Add(m.MasterDownInterval())
 			m.downReason = ReasonMasterDown
 			m.masterIP, m.masterPrio = src, prio
@@ -342,6 +380,11 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 			acts := []Action{RemoveVIPs{}}
 			acts = m.becomeBackup(now, m.MasterDownInterval(), ReasonHigherPriority, acts)
 			m.masterIP, m.masterPrio = src, prio
+			if m.cfg.Version3 {
+				// RFC 5798 6.4.3: follow the new master's interval.
+				m.learnInterval()
+				m.masterDown = now.Add(m.MasterDownInterval())
+			}
 			return acts
 		}
 		if prio == m.cfg.Priority && src == m.cfg.PrimaryIP {

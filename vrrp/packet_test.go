@@ -39,7 +39,7 @@ var keepalivedAdvert = Advert{
 
 func TestParseKeepalivedCapture(t *testing.T) {
 	b := readHex(t, "keepalived-2.2.7-vrid51.hex")
-	got, err := Parse(b)
+	got, err := Parse(b, netip.Addr{}, netip.Addr{})
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestMarshalMatchesKeepalived(t *testing.T) {
 	want := readHex(t, "keepalived-2.2.7-vrid51.hex")
 	a := keepalivedAdvert
 	a.Checksum = 0 // ignored by Marshal: recomputed
-	got, err := a.Marshal()
+	got, err := a.Marshal(netip.Addr{}, netip.Addr{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestMarshalGolden(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.adv.Marshal()
+			got, err := tc.adv.Marshal(netip.Addr{}, netip.Addr{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestMarshalGolden(t *testing.T) {
 			if Checksum(got) != 0 {
 				t.Fatal("checksum over encoded message is not 0")
 			}
-			back, err := Parse(got)
+			back, err := Parse(got, netip.Addr{}, netip.Addr{})
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -105,14 +105,14 @@ func TestMarshalGolden(t *testing.T) {
 
 func TestMarshalErrors(t *testing.T) {
 	a := Advert{VRID: 1, Priority: 100, AdvertInt: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8::1")}}
-	if _, err := a.Marshal(); err == nil {
+	if _, err := a.Marshal(netip.Addr{}, netip.Addr{}); err == nil {
 		t.Fatal("IPv6 address encoded without error")
 	}
 	a.Addrs = make([]netip.Addr, 256)
 	for i := range a.Addrs {
 		a.Addrs[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
 	}
-	if _, err := a.Marshal(); err == nil {
+	if _, err := a.Marshal(netip.Addr{}, netip.Addr{}); err == nil {
 		t.Fatal("256 addresses encoded without error")
 	}
 }
@@ -133,14 +133,14 @@ func TestParseErrors(t *testing.T) {
 		{"missing auth data", good[:16], ErrTruncated},
 		{"count larger than data", mod(func(b []byte) []byte { b[3] = 200; return b }), ErrTruncated},
 		{"count 255 header only", []byte{0x21, 1, 100, 255, 0, 1, 0, 0}, ErrTruncated},
-		{"version 3", mod(func(b []byte) []byte { b[0] = 0x31; return b }), ErrVersion},
+		{"version 4", mod(func(b []byte) []byte { b[0] = 0x41; return b }), ErrVersion},
 		{"version 1", mod(func(b []byte) []byte { b[0] = 0x11; return b }), ErrVersion},
 		{"type 2", mod(func(b []byte) []byte { b[0] = 0x22; return b }), ErrType},
 		{"checksum", mod(func(b []byte) []byte { b[7] ^= 1; return b }), ErrChecksum},
 		{"flipped address bit", mod(func(b []byte) []byte { b[9] ^= 0x80; return b }), ErrChecksum},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse(tc.in)
+			_, err := Parse(tc.in, netip.Addr{}, netip.Addr{})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Parse error = %v, want %v", err, tc.want)
 			}
@@ -158,16 +158,16 @@ func TestParseErrors(t *testing.T) {
 func TestParseTrailingBytes(t *testing.T) {
 	// The message is exactly 8 + 4n + 8 bytes: extra bytes mean a wrong count. A valid
 	// checksum over the longer buffer does not make it acceptable.
-	b, _ := keepalivedAdvert.Marshal()
+	b, _ := keepalivedAdvert.Marshal(netip.Addr{}, netip.Addr{})
 	b = append(b, 0, 0, 0, 0)
-	if _, err := Parse(b); !errors.Is(err, ErrMalformed) {
+	if _, err := Parse(b, netip.Addr{}, netip.Addr{}); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("Parse with trailer = %v, want malformed", err)
 	}
 }
 
 func TestParseDoesNotAlias(t *testing.T) {
 	b := readHex(t, "keepalived-2.2.7-vrid51.hex")
-	a, err := Parse(b)
+	a, err := Parse(b, netip.Addr{}, netip.Addr{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +186,14 @@ func TestRoundTripAllCounts(t *testing.T) {
 		for i := 0; i < n; i++ {
 			a.Addrs = append(a.Addrs, netip.AddrFrom4([4]byte{10, 1, byte(i), 1}))
 		}
-		b, err := a.Marshal()
+		b, err := a.Marshal(netip.Addr{}, netip.Addr{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(b) != a.Len() {
 			t.Fatalf("len %d, Len() %d", len(b), a.Len())
 		}
-		back, err := Parse(b)
+		back, err := Parse(b, netip.Addr{}, netip.Addr{})
 		if err != nil {
 			t.Fatalf("n=%d: %v", n, err)
 		}
@@ -215,27 +215,39 @@ func TestChecksumRFC1071(t *testing.T) {
 	}
 }
 
+// FuzzParseAdvert feeds both versions and both families: every input is parsed as the
+// payload of an IPv4 and of an IPv6 packet, as is and with a correct checksum (VRRPv2's
+// over the message, VRRPv3's over the pseudo-header), so that the fuzzer gets past the
+// checksum into the address decoding (where gopacket's decoder would index out of range).
 func FuzzParseAdvert(f *testing.F) {
 	f.Add(readHex(f, "keepalived-2.2.7-vrid51.hex"))
+	f.Add(readHex(f, "keepalived-2.2.7-v3-ipv4.hex"))
+	f.Add(readHex(f, "keepalived-2.2.7-v3-ipv6.hex"))
 	f.Add([]byte{0x21, 1, 100, 255, 0, 1, 0, 0})
 	f.Add([]byte{0x21, 1, 100, 0, 0, 1, 0xdd, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{0x31, 1, 100, 0, 0, 1, 0, 0})
 	f.Add([]byte{})
+	src4, dst4 := netip.MustParseAddr("10.99.0.1"), MulticastGroup
+	src6, dst6 := netip.MustParseAddr("fe80::ff:fe00:1"), MulticastGroup6
 	f.Fuzz(func(t *testing.T, b []byte) {
-		checkParse(t, b)
-		// Again with a correct checksum, so that the fuzzer gets past it into the
-		// address decoding (where gopacket's decoder would index out of range).
-		if len(b) >= headerLen {
-			fixed := bytes.Clone(b)
-			fixed[6], fixed[7] = 0, 0
-			c := Checksum(fixed)
-			fixed[6], fixed[7] = byte(c>>8), byte(c)
-			checkParse(t, fixed)
+		for _, p := range [][2]netip.Addr{{src4, dst4}, {src6, dst6}} {
+			checkParse(t, b, p[0], p[1])
+			if len(b) >= headerLen {
+				fixed := bytes.Clone(b)
+				fixed[6], fixed[7] = 0, 0
+				c := Checksum(fixed)
+				if fixed[0]>>4 == Version3 {
+					c = PseudoChecksum(p[0], p[1], fixed)
+				}
+				fixed[6], fixed[7] = byte(c>>8), byte(c)
+				checkParse(t, fixed, p[0], p[1])
+			}
 		}
 	})
 }
 
-func checkParse(t *testing.T, b []byte) {
-	a, err := Parse(b)
+func checkParse(t *testing.T, b []byte, src, dst netip.Addr) {
+	a, err := Parse(b, src, dst)
 	if err != nil {
 		var pe *ParseError
 		if !errors.As(err, &pe) {
@@ -243,12 +255,21 @@ func checkParse(t *testing.T, b []byte) {
 		}
 		return
 	}
-	// Anything accepted re-encodes to exactly the same bytes.
-	out, err := a.Marshal()
+	// Anything accepted re-encodes to exactly the same bytes, but for VRRPv3's reserved
+	// bits, which are ignored on receipt and sent as zero.
+	out, err := a.Marshal(src, dst)
 	if err != nil {
 		t.Fatalf("re-encode: %v", err)
 	}
-	if !bytes.Equal(out, b) {
+	want := b
+	if a.Version == Version3 && b[4]&0xf0 != 0 {
+		want = bytes.Clone(b)
+		want[4] &= 0x0f
+		want[6], want[7] = 0, 0
+		c := PseudoChecksum(src, dst, want)
+		want[6], want[7] = byte(c>>8), byte(c)
+	}
+	if !bytes.Equal(out, want) {
 		t.Fatalf("re-encoded % x, input % x", out, b)
 	}
 }
@@ -258,7 +279,7 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(msg)))
 	for b.Loop() {
-		if _, err := Parse(msg); err != nil {
+		if _, err := Parse(msg, netip.Addr{}, netip.Addr{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -271,7 +292,7 @@ func BenchmarkMarshal(b *testing.B) {
 	b.SetBytes(int64(a.Len()))
 	for b.Loop() {
 		var err error
-		if buf, err = a.AppendTo(buf[:0]); err != nil {
+		if buf, err = a.AppendTo(buf[:0], netip.Addr{}, netip.Addr{}); err != nil {
 			b.Fatal(err)
 		}
 	}

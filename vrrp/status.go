@@ -10,6 +10,8 @@ import (
 type Status struct {
 	Name              string
 	Interface         string
+	Version           uint8  // 2 or 3
+	Family            string // "inet" or "inet6"
 	State             State
 	Priority          uint8 // as configured
 	EffectivePriority uint8 // what we advertise (equals Priority: no track weights yet)
@@ -21,6 +23,8 @@ type Status struct {
 	Drops map[string]uint64
 	// AddrMismatches counts accepted adverts whose address list differs from ours.
 	AddrMismatches uint64
+	// IntervalMismatches counts accepted VRRPv3 adverts whose interval differs from ours.
+	IntervalMismatches uint64
 	// Errors counts failed effects by kind: "send", "add_vip", "remove_vip", "garp", "recv".
 	Errors         map[string]uint64
 	Transitions    uint64
@@ -47,11 +51,16 @@ func newStatus(cfg InstanceConfig) Status {
 	s := Status{
 		Name:              cfg.Name,
 		Interface:         cfg.Interface,
+		Version:           max(cfg.Version, Version2),
+		Family:            "inet",
 		State:             StateInit,
 		Priority:          cfg.Priority,
 		EffectivePriority: cfg.Priority,
 		Drops:             map[string]uint64{},
 		Errors:            map[string]uint64{errSend: 0, errAddVIP: 0, errRemoveVIP: 0, errGARP: 0, errRecv: 0},
+	}
+	if cfg.PrimaryIP.Is6() {
+		s.Family = "inet6"
 	}
 	for _, v := range cfg.VIPs {
 		s.VIPs = append(s.VIPs, v.Prefix.String())

@@ -256,16 +256,17 @@ func (h *Host) SetPort(up bool) error {
 	return err
 }
 
-// HasAddr reports whether ip (without prefix) is on dev in the host's namespace.
+// HasAddr reports whether ip (IPv4 or IPv6, without prefix) is on dev in the host's
+// namespace.
 func (h *Host) HasAddr(dev, ip string) (bool, error) {
-	out, err := h.IP("-4", "-o", "addr", "show", "dev", dev)
+	out, err := h.IP("-o", "addr", "show", "dev", dev)
 	if err != nil {
 		return false, err
 	}
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		for i := 0; i+1 < len(f); i++ {
-			if f[i] == "inet" && strings.SplitN(f[i+1], "/", 2)[0] == ip {
+			if (f[i] == "inet" || f[i] == "inet6") && strings.SplitN(f[i+1], "/", 2)[0] == ip {
 				return true, nil
 			}
 		}
@@ -274,3 +275,15 @@ func (h *Host) HasAddr(dev, ip string) (bool, error) {
 }
 
 var errLabClosed = errors.New("netns lab is closed")
+
+// EnableIPv6 turns IPv6 back on in h's namespace (the lab turns it off to keep captures
+// quiet), without duplicate address detection so that the link-local address and every
+// address added later are usable at once. This is a sysctl of the lab's namespace only.
+func (h *Host) EnableIPv6() error {
+	_, err := h.Exec("sysctl", "-q", "-w",
+		"net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+		"net.ipv6.conf."+h.If+".accept_dad=0",
+		"net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0",
+		"net.ipv6.conf."+h.If+".disable_ipv6=0")
+	return err
+}
