@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/lvsd/lvsd/internal/config"
-	"github.com/lvsd/lvsd/internal/netns"
 )
 
 // wantSummary pins (*config.Config).Summary() for every example file, keyed by its path
@@ -183,7 +181,7 @@ func TestDirectorPairsAgree(t *testing.T) {
 			}
 			for i := range a.VirtualServers {
 				va, vb := &a.VirtualServers[i], &b.VirtualServers[i]
-				// fwmark numbers are local to each box (seed 001 uses 3 and 4); the rest is shared.
+				// fwmark numbers are local to each box (tutorial 001 uses 3 and 4); the rest is shared.
 				if !va.IsFWMark() && va.Name != vb.Name {
 					t.Errorf("virtual server %d: %q in a, %q in b", i, va.Name, vb.Name)
 				}
@@ -226,33 +224,4 @@ func realServers(vs *config.VirtualServer) []string {
 		out[i] = fmt.Sprintf("%v w%d", rs.Addr, rs.Weight)
 	}
 	return out
-}
-
-// TestScriptsParse runs bash -n on every shell script under examples/.
-func TestScriptsParse(t *testing.T) {
-	scripts, err := filepath.Glob("*/*.sh")
-	shared, err2 := filepath.Glob("*.sh") // realserver-dr.sh, run by the DR examples' scripts
-	if err != nil || err2 != nil || len(scripts) == 0 || len(shared) == 0 {
-		t.Fatalf("scripts found: %v %v (%v %v)", scripts, shared, err, err2)
-	}
-	scripts = append(scripts, shared...)
-	for _, s := range scripts {
-		out, err := exec.Command("bash", "-n", s).CombinedOutput()
-		if err != nil {
-			t.Errorf("bash -n %s: %v\n%s", s, err, out)
-		}
-		st, err := os.Stat(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode()&0o111 == 0 {
-			t.Errorf("%s is not executable", s)
-		}
-	}
-}
-
-// requireRoot skips namespace tests under -short or when not root (they need CAP_NET_ADMIN).
-func requireRoot(t *testing.T) {
-	t.Helper()
-	netns.RequireRoot(t, testing.Short())
 }

@@ -2,9 +2,9 @@
 
 package examples_test
 
-// The examples run for real: each test builds the seed's lab in network namespaces (same
+// The examples run for real: each test builds the tutorial's lab in network namespaces (same
 // interface names and addresses as the example), prepares the real servers with the
-// example's own realserver.sh, runs `lvsd run --config examples/<x>/director.hcl` in the
+// `lvsd realserver setup` as the example's README says, runs `lvsd run --config examples/<x>/director.hcl` in the
 // director's namespace and sends HTTP requests to the VIP from a client namespace.
 // IPVS is needed, so these tests carry the vmtest tag and run inside the VM:
 //
@@ -93,15 +93,15 @@ func (s *scenario) in(h *netns.Host, name string, args ...string) string {
 	return strings.TrimSpace(out)
 }
 
-// realserver runs the example's realserver.sh up in h.
-func (s *scenario) realserver(h *netns.Host, dir string, env ...string) {
+// realserver prepares h as the examples' READMEs say, with `lvsd realserver setup --vip
+// VIP` (plus args, e.g. --mode tun), starts its web server, and checks the result with
+// `lvsd realserver check --port 80`, which exits 1 on any finding.
+func (s *scenario) realserver(h *netns.Host, vip string, args ...string) {
 	s.t.Helper()
-	script, err := filepath.Abs(filepath.Join(dir, "realserver.sh"))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	args := append([]string{"STATE_DIR=" + s.t.TempDir()}, env...)
-	s.in(h, "env", append(args, "bash", script, "up")...)
+	flags := append([]string{"--vip", vip, "--state", filepath.Join(s.t.TempDir(), "realserver.json")}, args...)
+	s.in(h, s.bin(), append([]string{"realserver", "setup"}, flags...)...)
+	s.web(h)
+	s.in(h, s.bin(), append([]string{"realserver", "check", "--port", "80"}, flags...)...)
 }
 
 // web answers every HTTP request on port 80 (all addresses) in h with its name.
@@ -123,16 +123,7 @@ func (s *scenario) web(h *netns.Host) {
 // lvsd starts `lvsd run --config cfg` in h.
 func (s *scenario) lvsd(h *netns.Host, cfg string) *netns.Proc {
 	s.t.Helper()
-	bin := os.Getenv("LVSD_BIN")
-	if bin == "" {
-		var err error
-		if bin, err = filepath.Abs("../bin/lvsd"); err != nil {
-			s.t.Fatal(err)
-		}
-	}
-	if _, err := os.Stat(bin); err != nil {
-		s.t.Fatalf("lvsd binary: %v (run make build, or set LVSD_BIN)", err)
-	}
+	bin := s.bin()
 	abs, err := filepath.Abs(cfg)
 	if err != nil {
 		s.t.Fatal(err)
@@ -149,6 +140,22 @@ func (s *scenario) lvsd(h *netns.Host, cfg string) *netns.Proc {
 		}
 	})
 	return p
+}
+
+// bin is the lvsd binary under test: $LVSD_BIN or ../bin/lvsd.
+func (s *scenario) bin() string {
+	s.t.Helper()
+	bin := os.Getenv("LVSD_BIN")
+	if bin == "" {
+		var err error
+		if bin, err = filepath.Abs("../bin/lvsd"); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(bin); err != nil {
+		s.t.Fatalf("lvsd binary: %v (run make build, or set LVSD_BIN)", err)
+	}
+	return bin
 }
 
 // get fetches url ("http://IP/") from h and returns the body ("" on failure). The socket
@@ -265,7 +272,7 @@ func (s *scenario) mac(h *netns.Host, dev string) string {
 	return f[2]
 }
 
-// TestScenarioDROneSegment: seed 000's lab, examples/dr-one-segment.
+// TestScenarioDROneSegment: tutorial 000's lab, examples/dr-one-segment.
 func TestScenarioDROneSegment(t *testing.T) {
 	s := newScenario(t)
 	client := s.host("cl", "eth0", "br0", "192.168.0.10/24")
@@ -273,8 +280,7 @@ func TestScenarioDROneSegment(t *testing.T) {
 	rs1 := s.host("rs1", "enp0s3", "br0", "192.168.0.179/24")
 	rs2 := s.host("rs2", "enp0s3", "br0", "192.168.0.180/24")
 	for _, rs := range []*netns.Host{rs1, rs2} {
-		s.realserver(rs, "dr-one-segment")
-		s.web(rs)
+		s.realserver(rs, "192.168.0.101")
 	}
 	p := s.lvsd(dir, "dr-one-segment/director.hcl")
 	s.waitVIP(dir, "enp0s3", "192.168.0.101")
@@ -299,7 +305,7 @@ func TestScenarioDROneSegment(t *testing.T) {
 	s.stop(p, dir, "enp0s3", "192.168.0.101")
 }
 
-// TestScenarioNATWRR: seed 004's LVS-NAT lab, examples/nat-wrr.
+// TestScenarioNATWRR: tutorial 004's LVS-NAT lab, examples/nat-wrr.
 func TestScenarioNATWRR(t *testing.T) {
 	s := newScenario(t)
 	s.bridge("br1") // clients' network; br0 is the private one
@@ -309,7 +315,8 @@ func TestScenarioNATWRR(t *testing.T) {
 	rs1 := s.host("rs1", "ens33", "br0", "192.168.59.131/24")
 	rs2 := s.host("rs2", "ens33", "br0", "192.168.59.132/24")
 	for _, rs := range []*netns.Host{rs1, rs2} {
-		s.realserver(rs, "nat-wrr")
+		// LVS-NAT: the replies must go back through the director (its inside address).
+		s.in(rs, "ip", "route", "add", "default", "via", "192.168.59.100")
 		s.web(rs)
 	}
 	if v := s.in(dir, "sysctl", "-n", "net.ipv4.ip_forward"); v != "0" {
@@ -327,7 +334,7 @@ func TestScenarioNATWRR(t *testing.T) {
 	s.stop(p, dir, "", "")
 }
 
-// TestScenarioTUN: seed 004's LVS-TUN lab, examples/tun (client on the segment, as the
+// TestScenarioTUN: tutorial 004's LVS-TUN lab, examples/tun (client on the segment, as the
 // real servers answer it directly).
 func TestScenarioTUN(t *testing.T) {
 	s := newScenario(t)
@@ -336,8 +343,7 @@ func TestScenarioTUN(t *testing.T) {
 	rs1 := s.host("rs1", "ens33", "br0", "192.168.59.131/24")
 	rs2 := s.host("rs2", "ens33", "br0", "192.168.59.132/24")
 	for _, rs := range []*netns.Host{rs1, rs2} {
-		s.realserver(rs, "tun") // loads ipip in the guest: tunl0 appears in every namespace
-		s.web(rs)
+		s.realserver(rs, "192.168.59.100", "--mode", "tun") // loads ipip in the guest: tunl0 appears in every namespace
 	}
 	p := s.lvsd(dir, "tun/director.hcl")
 	s.waitVIP(dir, "ens37", "192.168.59.100")
@@ -352,7 +358,7 @@ func TestScenarioTUN(t *testing.T) {
 	s.stop(p, dir, "ens37", "192.168.59.100")
 }
 
-// TestScenarioDRAcrossSegments: seed 004's multi-segment DR lab, examples/dr-across-segments:
+// TestScenarioDRAcrossSegments: tutorial 004's multi-segment DR lab, examples/dr-across-segments:
 // the client is behind a router that reaches the VIP network 10.0.0.0/24 on the servers' wire.
 func TestScenarioDRAcrossSegments(t *testing.T) {
 	s := newScenario(t)
@@ -368,8 +374,7 @@ func TestScenarioDRAcrossSegments(t *testing.T) {
 	rs2 := s.host("rs2", "ens33", "br0", "192.168.59.132/24")
 	for _, rs := range []*netns.Host{rs1, rs2} {
 		s.in(rs, "ip", "route", "add", "default", "via", "192.168.59.200")
-		s.realserver(rs, "dr-across-segments")
-		s.web(rs)
+		s.realserver(rs, "10.0.0.100")
 	}
 	p := s.lvsd(dir, "dr-across-segments/director.hcl")
 	s.waitVIP(dir, "lo", "10.0.0.100")
@@ -382,7 +387,7 @@ func TestScenarioDRAcrossSegments(t *testing.T) {
 	s.stop(p, dir, "lo", "10.0.0.100")
 }
 
-// TestScenarioActiveBackup: examples/active-backup on seed 003's lab: two directors, the
+// TestScenarioActiveBackup: examples/active-backup on tutorial 003's lab: two directors, the
 // VIP on director-a, then on director-b once director-a stops, with traffic going on.
 func TestScenarioActiveBackup(t *testing.T) {
 	s := newScenario(t)
@@ -392,8 +397,7 @@ func TestScenarioActiveBackup(t *testing.T) {
 	rs1 := s.host("rs1", "eth0", "br0", "10.10.10.216/24")
 	rs2 := s.host("rs2", "eth0", "br0", "10.10.10.217/24")
 	for _, rs := range []*netns.Host{rs1, rs2} {
-		s.realserver(rs, "active-backup")
-		s.web(rs)
+		s.realserver(rs, "10.10.10.213")
 	}
 	const vip, url = "10.10.10.213", "http://10.10.10.213/"
 	pa := s.lvsd(a, "active-backup/director-a.hcl")
@@ -439,10 +443,10 @@ func TestScenarioActiveBackup(t *testing.T) {
 	s.stop(pb, b, "eth0", vip)
 }
 
-// twoBox builds seed 001's lab: a client and two boxes, each director and real server, with
-// the MAC addresses the example configs name as peer_mac. rs runs the example's
-// realserver.sh on both boxes (fwmark and backup_only need the VIP on lo; bypass does not).
-func twoBox(t *testing.T, example string, rs bool) (s *scenario, client, a, b *netns.Host) {
+// twoBox builds tutorial 001's lab: a client and two boxes, each director and real server, with
+// the MAC addresses the example configs name as peer_mac. rs runs `lvsd realserver
+// setup` on both boxes (fwmark and backup_only need the VIP on lo; bypass does not).
+func twoBox(t *testing.T, rs bool) (s *scenario, client, a, b *netns.Host) {
 	s = newScenario(t)
 	client = s.host("cl", "eth0", "br0", "172.16.0.10/24")
 	a = s.host("da", "enp0s3", "br0", "172.16.0.31/24")
@@ -450,9 +454,10 @@ func twoBox(t *testing.T, example string, rs bool) (s *scenario, client, a, b *n
 	for h, mac := range map[*netns.Host]string{a: "08:00:27:77:84:ef", b: "08:00:27:e1:3c:c5"} {
 		s.ip("-n", h.NS, "link", "set", "enp0s3", "address", mac)
 		if rs {
-			s.realserver(h, example)
+			s.realserver(h, "172.16.0.30")
+		} else {
+			s.web(h)
 		}
-		s.web(h)
 	}
 	return s, client, a, b
 }
@@ -471,9 +476,9 @@ func (s *scenario) iptablesHas(h *netns.Host, table string) bool {
 	return strings.Contains(s.in(h, "iptables", "-t", table, "-S", "PREROUTING"), "lvsd:localnode:web")
 }
 
-// TestScenarioTwoBoxFWMark: examples/two-box-fwmark (seed 001, fix 1).
+// TestScenarioTwoBoxFWMark: examples/two-box-fwmark (tutorial 001, fix 1).
 func TestScenarioTwoBoxFWMark(t *testing.T) {
-	s, client, a, b := twoBox(t, "two-box-fwmark", true)
+	s, client, a, b := twoBox(t, true)
 	const url = "http://172.16.0.30/"
 	pa := s.lvsd(a, "two-box-fwmark/director-a.hcl")
 	pb := s.lvsd(b, "two-box-fwmark/director-b.hcl")
@@ -496,9 +501,9 @@ func TestScenarioTwoBoxFWMark(t *testing.T) {
 	s.stop(pb, b, "enp0s3", "172.16.0.30")
 }
 
-// TestScenarioTwoBoxBypass: examples/two-box-bypass (seed 001, fix 2).
+// TestScenarioTwoBoxBypass: examples/two-box-bypass (tutorial 001, fix 2).
 func TestScenarioTwoBoxBypass(t *testing.T) {
-	s, client, a, b := twoBox(t, "two-box-bypass", false)
+	s, client, a, b := twoBox(t, false)
 	const url = "http://172.16.0.30/"
 	pa := s.lvsd(a, "two-box-bypass/director-a.hcl")
 	pb := s.lvsd(b, "two-box-bypass/director-b.hcl")
@@ -515,9 +520,9 @@ func TestScenarioTwoBoxBypass(t *testing.T) {
 	s.stop(pa, a, "enp0s3", "172.16.0.30")
 }
 
-// TestScenarioTwoBoxBackupOnly: examples/two-box-backup-only (seed 001, fix 3).
+// TestScenarioTwoBoxBackupOnly: examples/two-box-backup-only (tutorial 001, fix 3).
 func TestScenarioTwoBoxBackupOnly(t *testing.T) {
-	s, client, a, b := twoBox(t, "two-box-backup-only", true)
+	s, client, a, b := twoBox(t, true)
 	const url = "http://172.16.0.30/"
 	pa := s.lvsd(a, "two-box-backup-only/director-a.hcl")
 	pb := s.lvsd(b, "two-box-backup-only/director-b.hcl")
@@ -529,4 +534,10 @@ func TestScenarioTwoBoxBackupOnly(t *testing.T) {
 	}
 	s.stop(pb, b, "enp0s3", "")
 	s.stop(pa, a, "enp0s3", "172.16.0.30")
+}
+
+// requireRoot skips namespace tests under -short or when not root (they need CAP_NET_ADMIN).
+func requireRoot(t *testing.T) {
+	t.Helper()
+	netns.RequireRoot(t, testing.Short())
 }

@@ -29,6 +29,7 @@ func commands() []command {
 		{"validate", "check a configuration and print a summary", cmdValidate},
 		{"status", "show the running daemon's VRRP and virtual server state", cmdStatus},
 		{"ipvs", "show the kernel's IPVS table (list, save)", cmdIPVS},
+		{"realserver", "prepare a real server: VIPs, ARP settings (setup, teardown, check)", cmdRealserver},
 		{"version", "print the version", cmdVersion},
 		{"man", "print the lvsd(8) man page", cmdMan},
 		{"completion", "print a bash, zsh or fish completion script", cmdCompletion},
@@ -51,7 +52,7 @@ Exit status: 0 success; 1 invalid configuration or runtime failure; 2 usage erro
 func usage(w io.Writer) {
 	var list string
 	for _, c := range commands() {
-		list += fmt.Sprintf("  %-9s %s\n", c.name, c.summary)
+		list += fmt.Sprintf("  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, mainUsage, list)
 }

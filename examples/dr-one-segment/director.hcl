@@ -1,8 +1,8 @@
-# LVS-DR on one segment: seeds 000 (wlc, -w 2 / -w 1), 002 and 003 (rr, equal weights).
-# One director, two real servers, all in 192.168.0.0/24 (seed 000's lab):
+# LVS-DR on one segment: tutorials 000 (wlc, -w 2 / -w 1), 002 and 003 (rr, equal weights).
+# One director, two real servers, all in 192.168.0.0/24 (tutorial 000's lab):
 #   director  enp0s3 192.168.0.178, VIP 192.168.0.101 on enp0s3:0 (/32)
-#   rs1       enp0s3 192.168.0.179, VIP on lo:0 (realserver.sh)
-#   rs2       enp0s3 192.168.0.180, VIP on lo:0 (realserver.sh)
+#   rs1       enp0s3 192.168.0.179, VIP on lo (lvsd realserver setup)
+#   rs2       enp0s3 192.168.0.180, VIP on lo (lvsd realserver setup)
 # Run on the director:  lvsd run --config examples/dr-one-segment/director.hcl
 
 global {
@@ -12,7 +12,7 @@ global {
 # lvsd owns addresses through a VRRP instance. A lone instance becomes MASTER and keeps the
 # VIP; add a second director with the same block (state BACKUP, lower priority) and you
 # have examples/active-backup.
-# Seed 000: ifconfig enp0s3:0 192.168.0.101 broadcast 192.168.0.101 netmask 255.255.255.255 up
+# Tutorial 000: ifconfig enp0s3:0 192.168.0.101 broadcast 192.168.0.101 netmask 255.255.255.255 up
 vrrp_instance "VI_1" {
   state             = "MASTER"
   interface         = "enp0s3"
@@ -22,15 +22,15 @@ vrrp_instance "VI_1" {
   virtual_ipaddress = ["192.168.0.101/32 dev enp0s3 label enp0s3:0"]
 }
 
-# Seed 000: ipvsadm -A -t 192.168.0.101:80 -s wlc
-# (seeds 002/003: -s rr with equal weights; change lb_algo and the weights below)
+# Tutorial 000: ipvsadm -A -t 192.168.0.101:80 -s wlc
+# (tutorials 002/003: -s rr with equal weights; change lb_algo and the weights below)
 virtual_server "192.168.0.101:80" {
   protocol   = "TCP"
   lb_algo    = "wlc"
   lb_kind    = "DR"
   delay_loop = 6
 
-  # Seed 000: ipvsadm -a -t 192.168.0.101:80 -r 192.168.0.179 -g -w 2
+  # Tutorial 000: ipvsadm -a -t 192.168.0.101:80 -r 192.168.0.179 -g -w 2
   real_server "192.168.0.179:80" {
     weight = 2
     tcp_check {
@@ -38,7 +38,7 @@ virtual_server "192.168.0.101:80" {
     }
   }
 
-  # Seed 000: ipvsadm -a -t 192.168.0.101:80 -r 192.168.0.180 -g -w 1
+  # Tutorial 000: ipvsadm -a -t 192.168.0.101:80 -r 192.168.0.180 -g -w 1
   real_server "192.168.0.180:80" {
     weight = 1
     tcp_check {

@@ -1,18 +1,18 @@
-# LVS-TUN (IP-in-IP): seed 004 ("LVS-TUNNEL隧道模式"). The director wraps each request in a
+# LVS-TUN (IP-in-IP): tutorial 004 ("LVS-TUN, tunnel mode"). The director wraps each request in a
 # new IP header addressed to the real server's RIP; the real server unwraps it on tunl0,
 # where it holds the VIP, and answers the client directly. The real servers could be in
-# any routed network; the seed keeps them in the director's segment:
+# any routed network; the tutorial keeps them in the director's segment:
 #   router    ens224 192.168.59.200 (everyone's default gateway)
-#   director  ens37 192.168.59.130; VIP 192.168.59.100 (seed: on tunl0; here on ens37:0)
-#   rs1       ens33 192.168.59.131; VIP on tunl0 (realserver.sh)
-#   rs2       ens33 192.168.59.132; VIP on tunl0 (realserver.sh)
+#   director  ens37 192.168.59.130; VIP 192.168.59.100 (tutorial: on tunl0; here on ens37:0)
+#   rs1       ens33 192.168.59.131; VIP on tunl0 (lvsd realserver setup --mode tun)
+#   rs2       ens33 192.168.59.132; VIP on tunl0 (lvsd realserver setup --mode tun)
 # Run on the director:  lvsd run --config examples/tun/director.hcl
 
 global {
   router_id = "lvs"
 }
 
-# Seed 004 (on the director too): ip addr add 192.168.59.100/32 dev tunl0; ip link set up tunl0
+# Tutorial 004 (on the director too): ip addr add 192.168.59.100/32 dev tunl0; ip link set up tunl0
 # The director does not need tunl0: IPVS encapsulates on its own. The VIP only has to be a
 # local address that answers ARP, so lvsd puts it on the segment's NIC and announces it.
 vrrp_instance "VI_1" {
@@ -24,7 +24,7 @@ vrrp_instance "VI_1" {
   virtual_ipaddress = ["192.168.59.100/32 dev ens37 label ens37:0"]
 }
 
-# The seed reuses its DR table and switches the method: -A ... -s wrr, -a ... -i
+# The tutorial reuses its DR table and switches the method: -A ... -s wrr, -a ... -i
 virtual_server "192.168.59.100:80" {
   protocol   = "TCP"
   lb_algo    = "wrr"

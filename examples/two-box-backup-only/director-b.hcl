@@ -1,18 +1,18 @@
-# Two-box LVS, fix 3 (seed 001, "方案三：sysctl flag backup_only", kernel 3.9+): two
+# Two-box LVS, fix 3 (tutorial 001, "option 3: the sysctl flag backup_only", kernel 3.9+): two
 # machines, each both director and real server (nginx on :80), VIP 172.16.0.30 on whichever
 # is MASTER.
 #   director-a  enp0s3 172.16.0.31, MASTER, priority 100
 #   director-b  enp0s3 172.16.0.32, BACKUP, priority 50
 # With net.ipv4.vs.backup_only=1 the kernel switches the director function off while the
 # IPVS sync daemon runs in backup state, so the BACKUP hands what the MASTER forwards to its
-# own nginx (through the VIP on lo:0, realserver.sh) instead of balancing it again. The seed
-# wondered "如果主备切换，flag 怎么做": lvsd moves both with VI_1 (flag 1 and sync daemon
+# own nginx (through the VIP on lo, lvsd realserver setup) instead of balancing it again. The tutorial
+# wondered "what to do with the flag when master and backup switch": lvsd moves both with VI_1 (flag 1 and sync daemon
 # backup while not MASTER; flag 0 and sync daemon master on MASTER), so they follow every
 # failover.
-# This file is director-b (设备B, BACKUP). Run:  lvsd run --config examples/two-box-backup-only/director-b.hcl
+# This file is director-b (box B, BACKUP). Run:  lvsd run --config examples/two-box-backup-only/director-b.hcl
 
 global {
-  router_id = "director-b"             # seed: router_id LVS_DEVEL (on both)
+  router_id = "director-b"             # tutorial: router_id LVS_DEVEL (on both)
 }
 
 vrrp_instance "VI_1" {
@@ -43,7 +43,7 @@ lvs_sync_daemon {
   sync_id       = 51
 }
 
-# Seed: virtual_server 172.16.0.30 80 { delay_loop 30  lb_algo rr  lb_kind DR
+# Tutorial: virtual_server 172.16.0.30 80 { delay_loop 30  lb_algo rr  lb_kind DR
 #         persistence_timeout 0  protocol TCP ... }
 virtual_server "172.16.0.30:80" {
   protocol            = "TCP"
@@ -52,14 +52,14 @@ virtual_server "172.16.0.30:80" {
   persistence_timeout = 0
   delay_loop          = 30
 
-  # Seed: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
+  # Tutorial: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
   real_server "172.16.0.31:80" {
     tcp_check {
       connect_timeout = 3
     }
   }
 
-  # Seed: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
+  # Tutorial: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
   real_server "172.16.0.32:80" {
     tcp_check {
       connect_timeout = 3

@@ -1,4 +1,4 @@
-# Two-box LVS, fix 2 (seed 001, "方案二：设置Netfilter规则"): two machines, each both
+# Two-box LVS, fix 2 (tutorial 001, "option 2: set Netfilter rules"): two machines, each both
 # director and real server (nginx on :80), VIP 172.16.0.30 on whichever is MASTER.
 #   director-a  enp0s3 172.16.0.31, MASTER, priority 100
 #   director-b  enp0s3 172.16.0.32, BACKUP, priority 50
@@ -6,10 +6,10 @@
 # to its own nginx, so IPVS on that box never sees it and nothing loops. lvsd installs and
 # removes that rule itself on every state change: no bypass_ipvs.sh, no notify_* lines, and
 # no VIP on lo (REDIRECT delivers to the box's own address).
-# This file is director-b (设备B, BACKUP). Run:  lvsd run --config examples/two-box-bypass/director-b.hcl
+# This file is director-b (box B, BACKUP). Run:  lvsd run --config examples/two-box-bypass/director-b.hcl
 
 global {
-  router_id = "director-b"             # seed: router_id LVS_DEVEL (on both)
+  router_id = "director-b"             # tutorial: router_id LVS_DEVEL (on both)
 }
 
 vrrp_instance "VI_1" {
@@ -40,7 +40,7 @@ localnode "web" {
   protocol      = "TCP"
 }
 
-# Seed: virtual_server 172.16.0.30 80 { delay_loop 30  lb_algo rr  lb_kind DR
+# Tutorial: virtual_server 172.16.0.30 80 { delay_loop 30  lb_algo rr  lb_kind DR
 #         persistence_timeout 0  protocol TCP ... }
 virtual_server "172.16.0.30:80" {
   protocol            = "TCP"
@@ -49,14 +49,14 @@ virtual_server "172.16.0.30:80" {
   persistence_timeout = 0
   delay_loop          = 30
 
-  # Seed: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
+  # Tutorial: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
   real_server "172.16.0.31:80" {
     tcp_check {
       connect_timeout = 3
     }
   }
 
-  # Seed: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
+  # Tutorial: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
   real_server "172.16.0.32:80" {
     tcp_check {
       connect_timeout = 3

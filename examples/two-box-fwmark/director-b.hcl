@@ -1,14 +1,14 @@
-# Two-box LVS, fix 1 (seed 001, "方案一：对网络包标记Mark"): two machines, each both director
+# Two-box LVS, fix 1 (tutorial 001, "option 1: mark the packets"): two machines, each both director
 # and real server (nginx on :80), VIP 172.16.0.30 on whichever is MASTER.
 #   director-a  enp0s3 172.16.0.31, MAC 08:00:27:77:84:ef, MASTER, priority 100, mark 3
 #   director-b  enp0s3 172.16.0.32, MAC 08:00:27:e1:3c:c5, BACKUP, priority 50,  mark 4
 # Packets from clients get marked and go through IPVS; packets the peer director forwarded
 # to us (source MAC = the peer's) stay unmarked, skip IPVS and reach the local nginx, so
-# nothing loops. Both boxes also need the VIP on lo:0 (realserver.sh).
-# This file is director-b (设备B, BACKUP). Run:  lvsd run --config examples/two-box-fwmark/director-b.hcl
+# nothing loops. Both boxes also need the VIP on lo (lvsd realserver setup).
+# This file is director-b (box B, BACKUP). Run:  lvsd run --config examples/two-box-fwmark/director-b.hcl
 
 global {
-  router_id = "director-b"             # seed: router_id LVS_DEVEL (on both)
+  router_id = "director-b"             # tutorial: router_id LVS_DEVEL (on both)
 }
 
 vrrp_instance "VI_1" {
@@ -24,7 +24,7 @@ vrrp_instance "VI_1" {
   virtual_ipaddress = ["172.16.0.30"]     # /32 on enp0s3
 }
 
-# Seed: iptables -t mangle -I PREROUTING -d 172.16.0.30 -p tcp -m tcp --dport 80 \
+# Tutorial: iptables -t mangle -I PREROUTING -d 172.16.0.30 -p tcp -m tcp --dport 80 \
 #         -m mac ! --mac-source 08:00:27:77:84:EF -j MARK --set-mark 0x4
 # lvsd installs this rule itself (tagged with an iptables comment, removed on stop).
 localnode "web" {
@@ -37,7 +37,7 @@ localnode "web" {
   fwmark        = 4
 }
 
-# Seed: virtual_server fwmark 4 { delay_loop 30  lb_algo rr  lb_kind DR
+# Tutorial: virtual_server fwmark 4 { delay_loop 30  lb_algo rr  lb_kind DR
 #         persistence_timeout 0  protocol TCP ... }
 virtual_server "fwmark:4" {
   protocol            = "TCP"
@@ -46,14 +46,14 @@ virtual_server "fwmark:4" {
   persistence_timeout = 0
   delay_loop          = 30
 
-  # Seed: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
+  # Tutorial: real_server 172.16.0.31 80 { TCP_CHECK { connect_timeout 3 } }
   real_server "172.16.0.31:80" {
     tcp_check {
       connect_timeout = 3
     }
   }
 
-  # Seed: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
+  # Tutorial: real_server 172.16.0.32 80 { TCP_CHECK { connect_timeout 3 } }
   real_server "172.16.0.32:80" {
     tcp_check {
       connect_timeout = 3
