@@ -29,6 +29,7 @@ func commands() []command {
 		{"validate", "check a configuration and print a summary", cmdValidate},
 		{"status", "show the running daemon's VRRP and virtual server state", cmdStatus},
 		{"ipvs", "show the kernel's IPVS table (list, save)", cmdIPVS},
+		{"doctor", "check what the config needs of this host (a director)", cmdDoctor},
 		{"realserver", "prepare a real server: VIPs, ARP settings (setup, teardown, check)", cmdRealserver},
 		{"version", "print the version", cmdVersion},
 		{"man", "print the lvsd(8) man page", cmdMan},
