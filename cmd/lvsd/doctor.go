@@ -37,7 +37,7 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) int {
 	if !noArgs(fs, stderr) || !requireFlag(fs, "config", *path, stderr) {
 		return exitUsage
 	}
-	cfg, ok := loadConfig(*path, stderr)
+	cfg, ok := loadConfig(*path, stderr, nil)
 	if !ok {
 		return exitFail
 	}
