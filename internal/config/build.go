@@ -118,6 +118,7 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 			s.errAt(rangeOf(b), "localnode %q follows vrrp_instance %q but lvs_sync_daemon follows %q: mode \"backup_only\" needs both to follow the same instance", ln.Name, ln.VRRPInstance, sd.VRRPInstance)
 		}
 	}
+	s.checkSemantics(top, cfg)
 	if len(cfg.VRRPInstances) == 0 && len(cfg.VirtualServers) == 0 && len(top.Blocks) == 0 {
 		s.warns = append(s.warns, Diagnostic{File: firstFile, Message: "the configuration defines no vrrp_instance and no virtual_server", Warning: true})
 	}
@@ -500,12 +501,15 @@ var protocols = []string{"TCP", "UDP", "SCTP"}
 
 func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (VirtualServer, bool) {
 	vs := VirtualServer{Name: b.Labels[0], LBAlgo: DefaultLBAlgo, DelayLoop: DefaultDelayLoop, Quorum: DefaultQuorum, Pos: posOf(b.TypeRange)}
+	// A bad label is reported and the body is still checked, so that one typo does not hide
+	// the problems after it; the service itself is then left out.
 	addr, mark, err := parseVSLabel(vs.Name)
-	if err != nil {
+	labelOK := err == nil
+	if !labelOK {
 		s.errAt(rangeOf(b), "virtual_server %q: %v", vs.Name, err)
-		return vs, false
 	}
 	vs.Addr, vs.FWMark = addr, mark
+	anyPort := vs.IsFWMark() || !labelOK // real and sorry servers need no port of their own
 	if p, _ := s.enum(b, "protocol", protocols); p >= 0 {
 		vs.Protocol = Protocol(p)
 	}
@@ -559,7 +563,7 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 	// Address family: the address's, or for a fwmark service ip_family, else the real servers'.
 	fam, famAttr := s.enum(b, "ip_family", []string{"inet", "inet6"})
 	switch {
-	case !vs.IsFWMark():
+	case labelOK && !vs.IsFWMark():
 		vs.IPv6 = vs.Addr.Addr().Is6()
 		if famAttr != nil {
 			s.errAt(famAttr.NameRange, "ip_family is only for fwmark virtual servers (the address gives the family)")
@@ -597,7 +601,7 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 	}
 
 	if sorry, a, ok := s.str(b, "sorry_server"); ok {
-		ap, err := parseHostPort(sorry, int(vs.Addr.Port()), vs.IsFWMark())
+		ap, err := parseHostPort(sorry, int(vs.Addr.Port()), anyPort)
 		switch {
 		case err != nil:
 			s.errAt(a.Range, "sorry_server: %v", err)
@@ -611,8 +615,8 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 	seen := map[netip.AddrPort]hcl.Range{}
 	total := 0
 	for _, rb := range b.children("real_server") {
-		rs, ok := s.buildRealServer(rb, &vs, inherit)
-		if !ok {
+		rs, ok := s.buildRealServer(rb, &vs, anyPort, inherit)
+		if !ok || !labelOK {
 			continue
 		}
 		if rs.Addr.Addr().Is6() != vs.IPv6 {
@@ -643,7 +647,7 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 	if len(b.children("real_server")) == 0 && vs.SorryServer == nil {
 		s.warnAt(rangeOf(b), "virtual_server %q has no real_server and no sorry_server", vs.Name)
 	}
-	return vs, true
+	return vs, labelOK
 }
 
 // parseGranularity reads a dotted IPv4 netmask or a prefix length.
@@ -686,19 +690,20 @@ func parseGranularity(a *rawAttr, v6 bool) (net.IPMask, error) {
 	return m, nil
 }
 
-func (s *sink) buildRealServer(b *rawBlock, vs *VirtualServer, inherit timing) (RealServer, bool) {
+// buildRealServer checks the body even when the label is bad (and then returns false).
+func (s *sink) buildRealServer(b *rawBlock, vs *VirtualServer, anyPort bool, inherit timing) (RealServer, bool) {
 	rs := RealServer{Weight: DefaultWeight, Pos: posOf(b.TypeRange)}
-	ap, err := parseHostPort(b.Labels[0], int(vs.Addr.Port()), vs.IsFWMark())
+	ap, err := parseHostPort(b.Labels[0], int(vs.Addr.Port()), anyPort)
+	labelOK := err == nil
 	if err != nil {
 		s.errAt(rangeOf(b), "real_server %q: %v", b.Labels[0], err)
-		return rs, false
-	}
-	// Loopback is allowed: a real server 127.0.0.1 is LVS's classic "local node".
-	if a := ap.Addr(); a.IsUnspecified() || a.IsMulticast() {
+	} else if a := ap.Addr(); a.IsUnspecified() || a.IsMulticast() {
+		// Loopback is allowed: a real server 127.0.0.1 is LVS's classic "local node".
 		s.errAt(rangeOf(b), "real_server %q: %s cannot be a real server address", b.Labels[0], a)
-		return rs, false
+		labelOK = false
+	} else {
+		rs.Addr = ap
 	}
-	rs.Addr = ap
 	w, _, _ := s.integer(b, "weight", 0, 65535, DefaultWeight)
 	rs.Weight = int(w)
 	rs.InhibitOnFailure = s.boolean(b, "inhibit_on_failure", vs.InhibitOnFailure)
@@ -720,7 +725,7 @@ func (s *sink) buildRealServer(b *rawBlock, vs *VirtualServer, inherit timing) (
 			rs.Checks = append(rs.Checks, c)
 		}
 	}
-	return rs, true
+	return rs, labelOK
 }
 
 var checkKinds = map[string]CheckKind{"tcp_check": CheckTCP, "http_get": CheckHTTP, "ssl_get": CheckSSL, "misc_check": CheckMisc}
@@ -755,14 +760,14 @@ func (s *sink) buildCheck(b *rawBlock, rs *RealServer, inherit timing, vhost str
 		}
 		if ip, a := s.addr(b, "bindto"); ip.IsValid() {
 			c.BindTo = ip
-			if ip.Is6() != c.ConnectIP.Is6() {
+			if c.ConnectIP.IsValid() && ip.Is6() != c.ConnectIP.Is6() {
 				s.errAt(a.Range, "bindto %s and the connect address %s are of different families", ip, c.ConnectIP)
 				ok = false
 			}
 		}
 		if p, _, set := s.integer(b, "connect_port", 1, 65535, 0); set {
 			c.ConnectPort = uint16(p)
-		} else if c.ConnectPort == 0 && b.Attrs["connect_port"] == nil {
+		} else if c.ConnectPort == 0 && b.Attrs["connect_port"] == nil && rs.Addr.IsValid() {
 			s.errAt(b.TypeRange, "%s needs connect_port: real server %s has no port", b.Type, rs.Addr.Addr())
 			ok = false
 		}

@@ -839,6 +839,7 @@ virtual_server "fwmark:9" {
 }`,
 		want: []string{
 			`t.hcl:6:16: warning: virtual_server address 10.0.0.2 is not a virtual_ipaddress of any vrrp_instance`,
+			`t.hcl:9:1: warning: virtual_server "fwmark:9": no localnode in this configuration marks packets with fwmark 9; the service only sees traffic if a firewall rule of your own sets that mark`,
 		},
 	},
 }

@@ -204,15 +204,21 @@ func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock)
 			continue
 		}
 		child := &rawBlock{Type: blk.Type, TypeRange: blk.TypeRange, Range: blk.Range()}
+		// A block with the wrong number of labels is reported, its body is still checked
+		// (so that the problems after it are reported in the same run), and it is left out.
+		labelsOK := false
 		switch {
 		case csch.label == "" && len(blk.Labels) > 0:
 			s.errAt(blk.LabelRanges[0], "%s takes no label: write %s { ... }", blk.Type, blk.Type)
-			continue
 		case csch.label != "" && len(blk.Labels) == 0:
 			s.errAt(blk.TypeRange, "%s needs a label: write %s \"%s\" { ... }", blk.Type, blk.Type, csch.label)
-			continue
 		case csch.label != "" && len(blk.Labels) > 1:
 			s.errAt(blk.LabelRanges[1], "%s takes one label: write %s \"%s\" { ... }", blk.Type, blk.Type, csch.label)
+		default:
+			labelsOK = true
+		}
+		if !labelsOK {
+			s.decodeBody(blk.Body, csch, child)
 			continue
 		}
 		child.Labels = blk.Labels

@@ -410,7 +410,20 @@ func TestAccepted(t *testing.T) {
 		{"loopback real server (LVS local node)", `virtual_server "10.0.0.1:80" {
   real_server "127.0.0.1" {}
 }`},
-		{"NAT fwmark service with real server ports", `virtual_server "fwmark:7" {
+		{"NAT fwmark service with real server ports", `vrrp_instance "V" {
+  interface = "eth0"
+  virtual_router_id = 1
+  virtual_ipaddress = ["10.0.0.1"]
+}
+localnode "web" {
+  vrrp_instance = "V"
+  mode = "fwmark"
+  vip = "10.0.0.1"
+  port = 80
+  peer_mac = "08:00:27:e1:3c:c5"
+  fwmark = 7
+}
+virtual_server "fwmark:7" {
   real_server "10.0.0.2:8080" {}
 }`},
 		{"keepalived-style unquoted numbers and quoted integers", `vrrp_instance "V" {

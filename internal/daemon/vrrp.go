@@ -132,6 +132,10 @@ func newVRRP(ctx, hooksCtx context.Context, cfg *config.Config, links vrrp.LinkW
 			}
 			primary = p
 		}
+		if err := ownAddressIsVIP(in, primary); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		conn, err := vrrp.NewConn(in.Interface, in.UnicastSrcIP, in.UnicastPeers)
 		if err != nil {
 			closeAll()
