@@ -75,6 +75,7 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./internal/config
 	$(GO) test -run '^$$' -fuzz FuzzParseAdvert -fuzztime 30s ./vrrp
+	$(GO) test -run '^$$' -fuzz FuzzConvert -fuzztime 30s ./internal/convert
 
 clean:
 	rm -rf bin

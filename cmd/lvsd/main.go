@@ -31,6 +31,7 @@ func commands() []command {
 		{"ipvs", "show the kernel's IPVS table (list, save)", cmdIPVS},
 		{"doctor", "check what the config needs of this host (a director)", cmdDoctor},
 		{"realserver", "prepare a real server: VIPs, ARP settings (setup, teardown, check)", cmdRealserver},
+		{"convert", "translate a keepalived.conf into lvsd's HCL", cmdConvert},
 		{"version", "print the version", cmdVersion},
 		{"man", "print the lvsd(8) man page", cmdMan},
 		{"completion", "print a bash, zsh or fish completion script", cmdCompletion},

@@ -52,7 +52,9 @@ func loadConfig(path string, stderr io.Writer, log *slog.Logger) (*config.Config
 			for _, d := range diags {
 				fmt.Fprintln(stderr, d.String())
 			}
-			fmt.Fprintf(stderr, "%s: %s\n", path, countProblems(diags.Count()))
+			if len(diags) > 1 || !diags[0].IsKeepalivedSyntax() {
+				fmt.Fprintf(stderr, "%s: %s\n", path, countProblems(diags.Count()))
+			}
 		case log != nil:
 			log.Error("cannot load the configuration", "config", path, "err", err)
 		default:

@@ -280,6 +280,9 @@ func keys(m map[string]*blockSchema) []string {
 
 // suggest returns `; did you mean "x"?` for the closest known keyword, or "".
 func suggest(name string, lists ...[]string) string {
+	if msg := keepalivedNotSupported(name); msg != "" {
+		return msg
+	}
 	if h, ok := hints[strings.ToLower(name)]; ok {
 		return "; did you mean " + h + "?"
 	}

@@ -96,6 +96,11 @@ func ParseFiles(files []File) (*Config, error) {
 	// A syntax error makes the rest unreliable (a missing brace would turn into a cascade
 	// of bogus schema errors), so report the syntax errors of every file and stop there.
 	if len(s.errs) > 0 {
+		for _, f := range files {
+			if LooksLikeKeepalived(f.Src) {
+				return nil, Diagnostics{{File: f.Name, Message: keepalivedSyntax + f.Name + "`"}}
+			}
+		}
 		s.errs.Sort()
 		return nil, s.errs.capped()
 	}
