@@ -23,7 +23,8 @@ const statusPath = "/status"
 // daemon's state or, later, change it). A stale socket left by a crashed daemon is
 // replaced; a live one is an error, so two daemons never share a socket.
 func ListenControl(path string) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// A directory created here is private too (an existing one is left as it is).
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	if _, err := os.Lstat(path); err == nil {
@@ -59,7 +60,7 @@ func ServeControl(ctx context.Context, ln net.Listener, status func() Status, lo
 			log.Warn("control socket: write status", "err", err)
 		}
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := defaultControlLimits.server(mux)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -68,7 +69,7 @@ func ServeControl(ctx context.Context, ln net.Listener, status func() Status, lo
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	err := srv.Serve(ln)
+	err := srv.Serve(defaultControlLimits.listener(ln))
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
