@@ -34,7 +34,7 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 	names := map[string]hcl.Range{}
 	vrids := map[string]seenAt{} // "iface/vrid" -> instance
 	for _, b := range top.children("vrrp_instance") {
-		in, vridAttr := s.buildInstance(b, vipOwner)
+		in, vridAttr := s.buildInstance(b, vipOwner, cfg.Global.VRRPVersion)
 		if first, dup := names[in.Name]; dup {
 			s.errAt(rangeOf(b), "duplicate vrrp_instance %q (first defined at %s)", in.Name, posOf(first))
 			continue
@@ -42,6 +42,9 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 		names[in.Name] = rangeOf(b)
 		if vridAttr != nil && in.Interface != "" {
 			key := fmt.Sprintf("%s/%d", in.Interface, in.VRID)
+			if in.IPv6 { // IPv4 and IPv6 virtual routers are separate (RFC 5798 section 5.2.3)
+				key += "/inet6"
+			}
 			if first, dup := vrids[key]; dup {
 				s.errAt(vridAttr.Range, "virtual_router_id %d is already used on %s by %s (at %s)", in.VRID, in.Interface, first.what, posOf(first.rng))
 			} else {
@@ -126,7 +129,8 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 }
 
 func (s *sink) buildGlobal(blocks []*rawBlock) Global {
-	g := Global{ControlSocket: DefaultControlSocket, ReconcileInterval: DefaultReconcileInterval, IPVSBackend: IPVSBackends[0]}
+	g := Global{ControlSocket: DefaultControlSocket, ReconcileInterval: DefaultReconcileInterval, IPVSBackend: IPVSBackends[0],
+		VRRPVersion: DefaultVRRPVersion}
 	if h, err := os.Hostname(); err == nil && h != "" {
 		g.RouterID = h
 	} else {
@@ -156,6 +160,7 @@ func (s *sink) buildGlobal(blocks []*rawBlock) Global {
 			}
 		}
 		g.KeepIPVSOnStop = s.boolean(b, "keep_ipvs_on_stop", false)
+		g.VRRPVersion = s.vrrpVersion(b, DefaultVRRPVersion)
 		g.ReconcileInterval, _, _ = s.duration(b, "reconcile_interval", DefaultReconcileInterval)
 		if i, _ := s.enum(b, "ipvs_backend", IPVSBackends); i >= 0 {
 			g.IPVSBackend = IPVSBackends[i]
@@ -178,7 +183,7 @@ func (s *sink) command(b *rawBlock, name string) (string, []string) {
 	return v, argv
 }
 
-func (s *sink) buildInstance(b *rawBlock, vipOwner map[netip.Addr]seenAt) (VRRPInstance, *rawAttr) {
+func (s *sink) buildInstance(b *rawBlock, vipOwner map[netip.Addr]seenAt, defVersion int) (VRRPInstance, *rawAttr) {
 	in := VRRPInstance{
 		Name:             b.Labels[0],
 		Priority:         DefaultPriority,
@@ -209,37 +214,31 @@ func (s *sink) buildInstance(b *rawBlock, vipOwner map[netip.Addr]seenAt) (VRRPI
 	}
 	prio, _, _ := s.integer(b, "priority", 1, 255, DefaultPriority)
 	in.Priority = uint8(prio)
-	in.AdvertInt, _, _ = s.duration(b, "advert_int", DefaultAdvertInt)
+	in.VRRPVersion = s.vrrpVersion(b, defVersion)
+	in.AdvertInt, _, _ = s.duration(b, advertIntAttr(in.VRRPVersion), DefaultAdvertInt)
+	in.AcceptMode = s.boolean(b, "accept_mode", true)
 	in.Preempt = s.boolean(b, "preempt", true)
 	var pdAttr *rawAttr
 	in.PreemptDelay, pdAttr, _ = s.duration(b, "preempt_delay", 0)
 
 	if auths := b.children("authentication"); len(auths) > 0 {
-		s.buildAuth(auths[0], &in)
+		if in.VRRPVersion == 3 {
+			s.errAt(auths[0].TypeRange, "authentication: VRRPv3 has no authentication (RFC 5798); remove the block or set vrrp_version = 2")
+		} else {
+			s.buildAuth(auths[0], &in)
+		}
 	}
 
-	vips, _ := s.strList(b, "virtual_ipaddress")
-	for _, it := range vips {
-		vip, err := parseVIP(it.val, in.Interface)
-		if err != nil {
-			s.errAt(it.rng, "virtual_ipaddress %q: %v", it.val, err)
-			continue
-		}
-		a := vip.Prefix.Addr()
-		if first, dup := vipOwner[a]; dup {
-			s.errAt(it.rng, "duplicate VIP %s: already in %s (at %s)", a, first.what, posOf(first.rng))
-			continue
-		}
-		vipOwner[a] = seenAt{fmt.Sprintf("vrrp_instance %q", in.Name), it.rng}
-		in.VIPs = append(in.VIPs, vip)
-	}
-	if len(vips) == 0 {
+	vips := s.addVIPs(b, "virtual_ipaddress", &in, vipOwner, false)
+	s.addVIPs(b, "virtual_ipaddress_excluded", &in, vipOwner, true)
+	if vips == 0 {
 		s.warnAt(rangeOf(b), "vrrp_instance %q has no virtual_ipaddress", in.Name)
 	}
+	s.instanceFamily(b, &in)
 
 	src, srcAttr := s.addr(b, "unicast_src_ip")
-	if src.IsValid() && !src.Is4() {
-		s.errAt(srcAttr.Range, "unicast_src_ip must be an IPv4 address (VRRPv2 runs over IPv4), got %s", src)
+	if src.IsValid() && src.Is4() == in.IPv6 {
+		s.errAt(srcAttr.Range, "unicast_src_ip must be an %s, got %s", strings.Replace(familyRule(in), " (", " address (", 1), src)
 		src = netip.Addr{}
 	}
 	in.UnicastSrcIP = src
@@ -250,8 +249,8 @@ func (s *sink) buildInstance(b *rawBlock, vipOwner map[netip.Addr]seenAt) (VRRPI
 		switch {
 		case err != nil:
 			s.errAt(it.rng, "unicast_peer: %v", err)
-		case !ip.Is4():
-			s.errAt(it.rng, "unicast_peer must be IPv4 addresses (VRRPv2 runs over IPv4), got %s", ip)
+		case ip.Is4() == in.IPv6:
+			s.errAt(it.rng, "unicast_peer must be %s, got %s", strings.Replace(familyRule(in), " (", " addresses (", 1), ip)
 		case ip == src:
 			s.errAt(it.rng, "unicast_peer %s is this router's own unicast_src_ip", ip)
 		default:

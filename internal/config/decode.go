@@ -57,13 +57,14 @@ var realServerSchema = &blockSchema{
 
 var topSchema = &blockSchema{
 	blocks: map[string]*blockSchema{
-		"global": {attrs: []string{"router_id", "control_socket", "keep_ipvs_on_stop", "reconcile_interval", "ipvs_backend"}},
+		"global": {attrs: []string{"router_id", "control_socket", "keep_ipvs_on_stop", "reconcile_interval", "ipvs_backend", "vrrp_version"}},
 		"vrrp_instance": {
 			label: "NAME",
 			attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int",
 				"preempt", "preempt_delay", "virtual_ipaddress", "unicast_src_ip", "unicast_peer",
 				"track_interface", "garp_master_delay", "garp_master_repeat", "notify_master",
-				"notify_backup", "notify_fault", "notify_stop", "notify"},
+				"notify_backup", "notify_fault", "notify_stop", "notify",
+				"vrrp_version", "virtual_ipaddress_excluded", "accept_mode"},
 			required: []string{"interface", "virtual_router_id"},
 			blocks: map[string]*blockSchema{
 				"authentication": {attrs: []string{"auth_type", "auth_pass"}, required: []string{"auth_type"}},

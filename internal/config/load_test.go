@@ -35,17 +35,18 @@ func TestLoadFull(t *testing.T) {
 	sorry := ap("10.0.0.9:80")
 	want := &Config{
 		Global: Global{RouterID: "director-a", ControlSocket: "/run/lvsd/a.sock", KeepIPVSOnStop: true,
-			ReconcileInterval: 2 * time.Second, IPVSBackend: "batched", Pos: pos(1, 1)},
+			ReconcileInterval: 2 * time.Second, IPVSBackend: "batched", VRRPVersion: 2, Pos: pos(1, 1)},
 		VRRPInstances: []VRRPInstance{{
 			Name: "VI_1", InitialState: StateMaster, Interface: "eth0", VRID: 51, Priority: 150,
 			AdvertInt: time.Second, Preempt: true, AuthType: AuthPass, AuthPass: "1111",
 			VIPs: []VIP{
 				{Prefix: netip.MustParsePrefix("172.16.0.30/24"), Dev: "eth0"},
 				{Prefix: netip.MustParsePrefix("10.0.0.5/32"), Dev: "eth1", Label: "eth1:0"},
-				{Prefix: netip.MustParsePrefix("2001:db8::1/64"), Dev: "eth0"},
+				{Prefix: netip.MustParsePrefix("2001:db8::1/64"), Dev: "eth0", Excluded: true},
 			},
 			UnicastSrcIP: ip("172.16.0.31"), UnicastPeers: []netip.Addr{ip("172.16.0.32")},
 			TrackInterfaces: []string{"eth1"}, GARPMasterDelay: 10 * time.Second, GARPMasterRepeat: 3,
+			VRRPVersion: 2, AcceptMode: true,
 			NotifyMaster: "/etc/lvsd/bypass_ipvs.sh del 172.16.0.30",
 			NotifyBackup: "/etc/lvsd/bypass_ipvs.sh add 172.16.0.30",
 			NotifyFault:  "/etc/lvsd/bypass_ipvs.sh add 172.16.0.30",

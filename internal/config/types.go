@@ -30,6 +30,7 @@ const (
 	DefaultReconcileInterval = 5 * time.Second
 	DefaultPriority          = 100
 	DefaultAdvertInt         = time.Second
+	DefaultVRRPVersion       = 2
 	DefaultGARPMasterDelay   = 5 * time.Second
 	DefaultGARPMasterRepeat  = 5
 	DefaultLBAlgo            = "wlc"
@@ -63,6 +64,7 @@ type Global struct {
 	KeepIPVSOnStop    bool
 	ReconcileInterval time.Duration // default 5s: how often the IPVS reconciler repairs drift
 	IPVSBackend       string        // "batched" (default) or "moby": see IPVSBackends
+	VRRPVersion       int           // default vrrp_version of the instances: 2 (default) or 3
 	Pos               Pos           // zero when the block is absent
 }
 
@@ -101,6 +103,8 @@ type VIP struct {
 	Prefix netip.Prefix // address with its prefix length (default /32, /128); not masked
 	Dev    string       // default: the instance's interface
 	Label  string       // optional, e.g. "eth0:0"
+	// Excluded: from virtual_ipaddress_excluded, not advertised (either family).
+	Excluded bool
 }
 
 func (v VIP) String() string {
@@ -118,17 +122,24 @@ type VRRPInstance struct {
 	Interface        string
 	VRID             uint8
 	Priority         uint8         // 1-255, default 100; 255 = address owner
-	AdvertInt        time.Duration // whole seconds 1-255 (VRRPv2), default 1s
+	AdvertInt        time.Duration // whole seconds 1-255 (VRRPv2) or 0.01-40.95 s (VRRPv3), default 1s
 	Preempt          bool          // default true
 	PreemptDelay     time.Duration // 0-1000s
 	AuthType         AuthType
-	AuthPass         string // at most 8 bytes (longer values are truncated with a warning)
-	VIPs             []VIP
+	AuthPass         string       // at most 8 bytes (longer values are truncated with a warning)
+	VIPs             []VIP        // virtual_ipaddress, then virtual_ipaddress_excluded (Excluded set)
 	UnicastSrcIP     netip.Addr   // invalid (zero) for multicast
 	UnicastPeers     []netip.Addr // empty for multicast
 	TrackInterfaces  []string
 	GARPMasterDelay  time.Duration // default 5s; 0 = no second burst
 	GARPMasterRepeat int           // default 5
+	// VRRPVersion is 2 or 3 (default global.vrrp_version). IPv6 is VRRPv3 only: the
+	// instance's family is that of its advertised VIPs (IPv6 reports IPv6).
+	VRRPVersion int
+	IPv6        bool
+	// AcceptMode (RFC 5798 Accept_Mode, keepalived accept/no_accept): when false a
+	// non-owner MASTER drops packets addressed to its VIPs. Default true.
+	AcceptMode bool
 	// Notify hooks: raw command strings (already checked with script.Split), "" when unset.
 	NotifyMaster, NotifyBackup, NotifyFault, NotifyStop, Notify string
 	Pos                                                         Pos

@@ -159,6 +159,7 @@ type durSpec struct {
 
 var durSpecs = map[string]durSpec{
 	"advert_int":          {true, time.Second, 255 * time.Second, "advert_int must be whole seconds from 1 to 255 (VRRPv2)"},
+	advertIntV3:           {false, 10 * time.Millisecond, 40950 * time.Millisecond, "advert_int must be from 0.01 to 40.95 seconds (VRRPv3)"},
 	"preempt_delay":       {false, 0, 1000 * time.Second, "preempt_delay must be from 0 to 1000 seconds"},
 	"garp_master_delay":   {true, 0, 3600 * time.Second, "garp_master_delay must be whole seconds from 0 to 3600"},
 	"reconcile_interval":  {false, 100 * time.Millisecond, time.Hour, "reconcile_interval must be from 0.1 to 3600 seconds"},
@@ -170,13 +171,19 @@ var durSpecs = map[string]durSpec{
 	"misc_timeout":        {true, time.Second, 24 * time.Hour, "misc_timeout must be whole seconds from 1 to 86400"},
 }
 
+// advertIntV3 reads advert_int with VRRPv3's range.
+const advertIntV3 = "advert_int (VRRPv3)"
+
 // duration reads a time: a number is seconds (as in keepalived), a string a Go duration.
 func (s *sink) duration(b *rawBlock, name string, def time.Duration) (time.Duration, *rawAttr, bool) {
+	spec := durSpecs[name]
+	if name == advertIntV3 {
+		name = "advert_int"
+	}
 	a := b.Attrs[name]
 	if a == nil {
 		return def, nil, false
 	}
-	spec := durSpecs[name]
 	var d time.Duration
 	switch a.Value.Type() {
 	case cty.Number:

@@ -34,6 +34,9 @@ type VRRPStatus struct {
 	Errors            map[string]uint64 `json:"errors"`          // failed effects: send, add_vip, remove_vip, garp, recv
 	Transitions       uint64            `json:"transitions"`
 	LastTransition    *TransitionStatus `json:"last_transition,omitempty"`
+	Version           int               `json:"vrrp_version"`        // 2 or 3
+	Family            string            `json:"family"`              // inet or inet6
+	IntervalMismatch  uint64            `json:"interval_mismatches"` // accepted VRRPv3 adverts with another interval
 }
 
 // TransitionStatus is the most recent state change of an instance and its cause.

@@ -36,6 +36,7 @@ func instanceConfig(in *config.VRRPInstance, primary netip.Addr) vrrp.InstanceCo
 		GARPRepeat:      in.GARPMasterRepeat,
 		GARPDelay:       in.GARPMasterDelay,
 		TrackInterfaces: in.TrackInterfaces,
+		Version:         uint8(in.VRRPVersion),
 	}
 	if in.InitialState == config.StateMaster {
 		c.InitialState = vrrp.StateMaster
@@ -45,9 +46,29 @@ func instanceConfig(in *config.VRRPInstance, primary netip.Addr) vrrp.InstanceCo
 		c.AuthPass = in.AuthPass
 	}
 	for _, v := range in.VIPs {
-		c.VIPs = append(c.VIPs, vrrp.VIP{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label})
+		c.VIPs = append(c.VIPs, vrrp.VIP{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label, Excluded: v.Excluded})
 	}
 	return c
+}
+
+// sourceAddr is the source address of an instance's adverts: unicast_src_ip, else the
+// interface's primary IPv4 address, or for an IPv6 instance its link-local address.
+func sourceAddr(in *config.VRRPInstance) (netip.Addr, error) {
+	if in.UnicastSrcIP.IsValid() {
+		return in.UnicastSrcIP, nil
+	}
+	if in.IPv6 {
+		return vrrp.LinkLocalIPv6(in.Interface)
+	}
+	return vrrp.PrimaryIPv4(in.Interface)
+}
+
+// openVRRPConn opens an instance's VRRP socket, sending from primary.
+func openVRRPConn(in *config.VRRPInstance, primary netip.Addr) (vrrp.Conn, error) {
+	if in.IPv6 {
+		return vrrp.NewConn6(in.Interface, primary, in.UnicastPeers)
+	}
+	return vrrp.NewConn(in.Interface, in.UnicastSrcIP, in.UnicastPeers)
 }
 
 // hookNotifier runs an instance's notify scripts in transition order, as keepalived does:
@@ -123,27 +144,30 @@ func newVRRP(ctx, hooksCtx context.Context, cfg *config.Config, links vrrp.LinkW
 				return nil, fmt.Errorf("%s: track_interface %q: %w", where, t, err)
 			}
 		}
-		primary := in.UnicastSrcIP
-		if !primary.IsValid() {
-			p, err := vrrp.PrimaryIPv4(in.Interface)
-			if err != nil {
-				closeAll()
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-			primary = p
+		primary, err := sourceAddr(in)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		if err := ownAddressIsVIP(in, primary); err != nil {
 			closeAll()
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		conn, err := vrrp.NewConn(in.Interface, in.UnicastSrcIP, in.UnicastPeers)
+		conn, err := openVRRPConn(in, primary)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		ilog := log.With("instance", in.Name)
 		queue := script.NewQueue(hooksCtx, ilog.With("component", "hooks"), hookTimeout)
-		notifier := &hookNotifier{cfg: in, queue: queue, next: reactions(in.Name)}
+		accept, err := acceptModeReactions(in, ilog)
+		if err != nil {
+			conn.Close()
+			queue.Close(context.Background())
+			closeAll()
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		notifier := &hookNotifier{cfg: in, queue: queue, next: append(reactions(in.Name), accept...)}
 		icfg := instanceConfig(in, primary)
 		ch, err := links.Watch(ctx, vrrp.WatchedLinks(icfg))
 		if err != nil {
@@ -181,6 +205,9 @@ func vrrpStatus(s vrrp.Status) VRRPStatus {
 		AddrMismatches:    s.AddrMismatches,
 		Errors:            s.Errors,
 		Transitions:       s.Transitions,
+		Version:           int(s.Version),
+		Family:            s.Family,
+		IntervalMismatch:  s.IntervalMismatches,
 	}
 	if out.VIPs == nil {
 		out.VIPs = []string{}

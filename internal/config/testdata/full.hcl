@@ -17,7 +17,8 @@ vrrp_instance "VI_1" {
     auth_type = "PASS"
     auth_pass = 1111
   }
-  virtual_ipaddress  = ["172.16.0.30/24", "10.0.0.5/32 dev eth1 label eth1:0", "2001:db8::1/64"]
+  virtual_ipaddress  = ["172.16.0.30/24", "10.0.0.5/32 dev eth1 label eth1:0"]
+  virtual_ipaddress_excluded = ["2001:db8::1/64"]
   unicast_src_ip     = "172.16.0.31"
   unicast_peer       = ["172.16.0.32"]
   track_interface    = ["eth1"]
@@ -29,7 +30,6 @@ vrrp_instance "VI_1" {
   notify_stop        = "/path/script"
   notify             = "/path/script"
 }
-
 virtual_server "172.16.0.30:80" {
   protocol                = "TCP"
   lb_algo                 = "rr"
