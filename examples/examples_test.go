@@ -21,6 +21,7 @@ import (
 // relative to examples/. A new .hcl file without an entry fails, and so does an entry
 // whose file is gone.
 var wantSummary = map[string]string{
+	"quickstart/director.hcl":            "1 vrrp instance, 1 virtual server, 2 real servers",
 	"dr-one-segment/director.hcl":        "1 vrrp instance, 1 virtual server, 2 real servers",
 	"dr-across-segments/director.hcl":    "1 vrrp instance, 1 virtual server, 2 real servers",
 	"nat-wrr/director.hcl":               "0 vrrp instances, 1 virtual server, 2 real servers",
