@@ -59,7 +59,9 @@ type Spec struct {
 	Interface string // default eth0
 	VRID      int    // default 51
 	Priority  int
-	AdvertInt int    // default 1
+	Version   int     // vrrp_version; 0 leaves the default (2)
+	AdvertInt float64 // seconds, default 1
+	NoAccept  bool    // lvsd accept_mode = false
 	NoPreempt bool   // keepalived's nopreempt
 	AuthPass  string // PASS authentication when set
 	VIPs      []string
@@ -105,8 +107,14 @@ func LvsdConfig(routerID, socket string, s Spec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global {\n  router_id = %q\n  control_socket = %q\n}\n\n", routerID, socket)
 	fmt.Fprintf(&b, "vrrp_instance %q {\n", s.Name)
-	fmt.Fprintf(&b, "  state = %q\n  interface = %q\n  virtual_router_id = %d\n  priority = %d\n  advert_int = %d\n",
+	fmt.Fprintf(&b, "  state = %q\n  interface = %q\n  virtual_router_id = %d\n  priority = %d\n  advert_int = %g\n",
 		s.State, s.Interface, s.VRID, s.Priority, s.AdvertInt)
+	if s.Version != 0 {
+		fmt.Fprintf(&b, "  vrrp_version = %d\n", s.Version)
+	}
+	if s.NoAccept {
+		b.WriteString("  accept_mode = false\n")
+	}
 	fmt.Fprintf(&b, "  preempt = %v\n", !s.NoPreempt)
 	if s.AuthPass != "" {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = %q\n  }\n", s.AuthPass)
@@ -130,8 +138,12 @@ func LvsdConfig(routerID, socket string, s Spec) string {
 func KeepalivedConfig(routerID string, s Spec) string {
 	s = s.withDefaults()
 	var b strings.Builder
-	fmt.Fprintf(&b, "global_defs {\n  router_id %s\n}\n\n", routerID)
-	fmt.Fprintf(&b, "vrrp_instance %s {\n  state %s\n  interface %s\n  virtual_router_id %d\n  priority %d\n  advert_int %d\n",
+	fmt.Fprintf(&b, "global_defs {\n  router_id %s\n", routerID)
+	if s.Version != 0 {
+		fmt.Fprintf(&b, "  vrrp_version %d\n", s.Version)
+	}
+	b.WriteString("}\n\n")
+	fmt.Fprintf(&b, "vrrp_instance %s {\n  state %s\n  interface %s\n  virtual_router_id %d\n  priority %d\n  advert_int %g\n",
 		s.Name, s.State, s.Interface, s.VRID, s.Priority, s.AdvertInt)
 	if s.NoPreempt {
 		b.WriteString("  nopreempt\n")
@@ -228,6 +240,8 @@ type VRRPStatus struct {
 	AdvertsSent       uint64            `json:"adverts_sent"`
 	Drops             map[string]uint64 `json:"drops"`
 	Transitions       uint64            `json:"transitions"`
+	Version           int               `json:"vrrp_version"`
+	Family            string            `json:"family"`
 }
 
 // Status asks the daemon over its control socket (HTTP GET /status, what `lvsd status`
