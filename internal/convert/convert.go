@@ -210,10 +210,21 @@ func (c *converter) finish(out *[]*hblock) {
 	}
 }
 
+// zeroIsDefault are keywords lvsd lacks whose value 0 is keepalived's default (the
+// CentOS/RHEL sample keepalived.conf writes vrrp_garp_interval 0 and vrrp_gna_interval 0).
+var zeroIsDefault = map[string]bool{
+	"vrrp_garp_interval": true, "vrrp_gna_interval": true, "garp_interval": true, "gna_interval": true,
+	"vrrp_garp_lower_prio_delay": true, "garp_lower_prio_delay": true,
+}
+
 // unknown handles a keyword the mapping does not know in this place: a keepalived keyword
 // is refused (it does something lvsd does not do); anything else keepalived itself would
 // ignore with a warning, and so does the converter.
 func (c *converter) unknown(n *Node, where string) {
+	if zeroIsDefault[n.Key] && len(n.Args) == 1 && n.Args[0] == "0" {
+		c.warn(n, "dropped: 0 is keepalived's default, and lvsd's behaviour")
+		return
+	}
 	if why, ok := dropped[n.Key]; ok {
 		c.warn(n, "dropped: %s", why)
 		return

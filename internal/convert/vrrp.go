@@ -167,7 +167,7 @@ func (c *converter) globalDefs(n *Node) *hblock {
 // globalSyncDaemon maps `lvs_sync_daemon IFACE INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`.
 func (c *converter) globalSyncDaemon(n *Node) {
 	if len(n.Args) < 2 {
-		c.refuse(n, "want INTERFACE VRRP_INSTANCE [id N]")
+		c.warn(n, "dropped: keepalived ignores it without a VRRP instance (lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N])")
 		return
 	}
 	b := c.newSyncDaemon(n)
