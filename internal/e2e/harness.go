@@ -62,8 +62,8 @@ type Spec struct {
 	Version   int     // vrrp_version; 0 leaves the default (2)
 	AdvertInt float64 // seconds, default 1
 	NoAccept  bool    // lvsd accept_mode = false
-	NoPreempt bool   // keepalived's nopreempt
-	AuthPass  string // PASS authentication when set
+	NoPreempt bool    // keepalived's nopreempt
+	AuthPass  string  // PASS authentication when set
 	VIPs      []string
 	SrcIP     string   // unicast_src_ip
 	Peers     []string // unicast_peer
