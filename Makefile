@@ -59,6 +59,7 @@ bench-healthcheck:
 # Failover time, lvsd pair vs keepalived pair, kill -9 and graceful stop (namespaces).
 bench-failover: build
 	LVSD_BIN=$(CURDIR)/bin/lvsd $(GO) run ./internal/bench/failover -n 5
+	LVSD_BIN=$(CURDIR)/bin/lvsd $(GO) run ./internal/bench/failover -n 5 -version 3 -advert-int 0.1
 
 # IPVS cold apply / no-op reconcile / RSS vs ipvsadm-restore, inside the VM.
 bench-vm: build

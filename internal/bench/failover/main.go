@@ -1,11 +1,12 @@
 // Command failover measures VRRP failover time of an lvsd pair and of a keepalived pair in
 // the same run and the same namespace topology (r1 master priority 150, r2 backup priority
-// 100, a client, one bridge; advert_int 1): the time from the master's death (kill -9, or
+// 100, a client, one bridge; VRRPv2 with advert_int 1 s by default, or VRRPv3 with
+// -version 3 and a sub-second -advert-int): the time from the master's death (kill -9, or
 // a graceful stop with SIGTERM) until the backup holds the VIP and until it answers ARP
 // for the VIP from the client namespace. It prints medians, the protocol limit and ratios.
 // Needs root; creates and deletes its own namespaces only.
 //
-//	go run ./internal/bench/failover [-n 5] [-impl lvsd,keepalived] [-event kill,stop] [-lvsd bin/lvsd] [-v]
+//	go run ./internal/bench/failover [-n 5] [-impl lvsd,keepalived] [-event kill,stop] [-version 2|3] [-advert-int 1] [-lvsd bin/lvsd] [-v]
 package main
 
 import (
@@ -34,14 +35,37 @@ import (
 )
 
 const (
-	advertInt   = 1 // seconds
 	masterPrio  = 150
 	backupPrio  = 100
 	waitTimeout = 15 * time.Second
 )
 
-// skew is Skew_Time of the backup (RFC 3768 6.1): (256 - priority) / 256 s.
-var skew = time.Duration(256-backupPrio) * time.Second / 256
+// The protocol under test, set from the flags: VRRP version and advert_int in seconds.
+var (
+	version   = 2
+	advertInt = 1.0
+)
+
+// interval is advert_int as a duration.
+func interval() time.Duration { return time.Duration(advertInt * float64(time.Second)) }
+
+// skew is Skew_Time of the backup: (256 - priority) / 256 s in VRRPv2 (RFC 3768 6.1),
+// ((256 - priority) * Master_Adver_Interval) / 256 in VRRPv3 (RFC 5798 6.1).
+func skew() time.Duration {
+	if version == 3 {
+		return time.Duration(256-backupPrio) * interval() / 256
+	}
+	return time.Duration(256-backupPrio) * time.Second / 256
+}
+
+// spec is the instance both implementations run. VRRPv3 has no authentication.
+func spec(prio int, state string) e2e.Spec {
+	s := e2e.Spec{Priority: prio, State: state, AdvertInt: advertInt, Version: version}
+	if version == 2 {
+		s.AuthPass = "1111"
+	}
+	return s
+}
 
 // sample is one takeover: from the master's death (the signal) to the backup holding the
 // VIP and to its first ARP reply, and from the master's last advert seen on the wire to
@@ -67,6 +91,8 @@ func main() {
 	events := flag.String("event", "kill,stop", "events, comma-separated: kill (kill -9 of the master), stop (SIGTERM: graceful)")
 	bin := flag.String("lvsd", "", "lvsd binary (default: $LVSD_BIN, else go build ./cmd/lvsd into a temp dir)")
 	verbose := flag.Bool("v", false, "print every sample")
+	flag.IntVar(&version, "version", 2, "VRRP version: 2 or 3")
+	flag.Float64Var(&advertInt, "advert-int", 1, "advert_int in seconds (whole seconds 1-255 with -version 2, 0.01-40.95 with 3)")
 	flag.Parse()
 	if err := run(*n, split(*impls), split(*events), *bin, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "failover:", err)
@@ -90,6 +116,9 @@ func run(n int, impls, events []string, bin string, verbose bool) error {
 	}
 	if n < 1 {
 		return errors.New("-n must be at least 1")
+	}
+	if version != 2 && version != 3 {
+		return fmt.Errorf("-version %d: want 2 or 3", version)
 	}
 	for _, e := range events {
 		if e != "kill" && e != "stop" {
@@ -132,8 +161,8 @@ func run(n int, impls, events []string, bin string, verbose bool) error {
 	defer m.close()
 
 	results := map[string][]sample{}
-	fmt.Printf("failover: %d repetitions, advert_int %d s, master priority %d, backup priority %d (Skew_Time %.3f s)\n",
-		n, advertInt, masterPrio, backupPrio, skew.Seconds())
+	fmt.Printf("failover: %d repetitions, VRRPv%d, advert_int %g s, master priority %d, backup priority %d (Skew_Time %.3f s)\n",
+		n, version, advertInt, masterPrio, backupPrio, skew().Seconds())
 	for _, ev := range events {
 		for _, impl := range impls {
 			var p pair
@@ -169,9 +198,9 @@ func run(n int, impls, events []string, bin string, verbose bool) error {
 
 func limit(event string) time.Duration {
 	if event == "kill" {
-		return advertInt*3*time.Second + skew
+		return 3*interval() + skew()
 	}
-	return skew
+	return skew()
 }
 
 func median(ss []sample, f func(sample) time.Duration) time.Duration {
@@ -386,10 +415,10 @@ type lvsdPair struct {
 func (p *lvsdPair) start(tag string) error {
 	var err error
 	d := filepath.Join(p.dir, "lvsd-"+tag)
-	if p.backup, err = e2e.StartLvsd(p.bin, p.topo.R2, d+"-r2", e2e.Spec{Priority: backupPrio, AuthPass: "1111", AdvertInt: advertInt}); err != nil {
+	if p.backup, err = e2e.StartLvsd(p.bin, p.topo.R2, d+"-r2", spec(backupPrio, "BACKUP")); err != nil {
 		return err
 	}
-	if p.master, err = e2e.StartLvsd(p.bin, p.topo.R1, d+"-r1", e2e.Spec{Priority: masterPrio, AuthPass: "1111", AdvertInt: advertInt, State: "MASTER"}); err != nil {
+	if p.master, err = e2e.StartLvsd(p.bin, p.topo.R1, d+"-r1", spec(masterPrio, "MASTER")); err != nil {
 		return err
 	}
 	return nil
@@ -430,10 +459,10 @@ type keepalivedPair struct {
 func (p *keepalivedPair) start(tag string) error {
 	var err error
 	d := filepath.Join(p.dir, "ka-"+tag)
-	if p.backup, err = e2e.StartKeepalived(p.topo.R2, d+"-r2", e2e.Spec{Priority: backupPrio, AuthPass: "1111", AdvertInt: advertInt}); err != nil {
+	if p.backup, err = e2e.StartKeepalived(p.topo.R2, d+"-r2", spec(backupPrio, "BACKUP")); err != nil {
 		return err
 	}
-	if p.master, err = e2e.StartKeepalived(p.topo.R1, d+"-r1", e2e.Spec{Priority: masterPrio, AuthPass: "1111", AdvertInt: advertInt, State: "MASTER"}); err != nil {
+	if p.master, err = e2e.StartKeepalived(p.topo.R1, d+"-r1", spec(masterPrio, "MASTER")); err != nil {
 		return err
 	}
 	return nil
