@@ -13,7 +13,7 @@ APT_PKGS := qemu-system-x86 linux-image-amd64 busybox-static keepalived ipvsadm 
             iproute2 curl kmod tcpdump procps psmisc \
             zsh fish man-db
 
-.PHONY: all build deps test test-unit test-root test-vm bench bench-go bench-healthcheck bench-failover bench-vm lint fuzz clean
+.PHONY: all build demo demo-vm deps test test-unit test-root test-vm bench bench-go bench-healthcheck bench-failover bench-vm lint fuzz clean
 all: build
 
 build:
@@ -64,6 +64,17 @@ bench-failover: build
 # IPVS cold apply / no-op reconcile / RSS vs ipvsadm-restore, inside the VM.
 bench-vm: build
 	$(GO) run ./internal/vmtest/cmd/vmtest -suite bench
+
+# Two directors and two real servers in network namespaces on this machine: traffic, a
+# failover and back, then everything it made is deleted (needs root). Without IPVS in this
+# kernel it shows the VRRP part and says so; demo-vm runs the whole demo in the test VM.
+demo: build
+	$(GO) build -o bin/lvsd-demo ./examples/demo
+	bin/lvsd-demo -lvsd bin/lvsd
+
+demo-vm: build
+	$(GO) build -o bin/lvsd-demo ./examples/demo
+	$(GO) run ./internal/vmtest/cmd/vmtest -exec '$(CURDIR)/bin/lvsd-demo -lvsd $(CURDIR)/bin/lvsd'
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
