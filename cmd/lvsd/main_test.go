@@ -132,7 +132,7 @@ func TestStatusText(t *testing.T) {
 		Version: "v1", RouterID: "director-a", StartedAt: now.Add(-time.Minute),
 		VRRP: []daemon.VRRPStatus{{
 			Name: "VI_1", State: "MASTER", Priority: 100, EffectivePriority: 100, Interface: "eth0",
-			VIPs: []string{"172.16.0.30/32"}, MasterIP: "172.16.0.31", AdvertsSent: 60,
+			VIPs: []string{"172.16.0.30/32"}, MasterIP: "172.16.0.31", AdvertsSent: 60, Version: 2, Family: "inet",
 			Drops: map[string]uint64{"ttl": 2, "vrid": 0}, Errors: map[string]uint64{"garp": 1}, Transitions: 2,
 			LastTransition: &daemon.TransitionStatus{At: now.Add(-30 * time.Second), From: "BACKUP", To: "MASTER", Reason: "master down timer expired"},
 		}},
@@ -150,6 +150,7 @@ func TestStatusText(t *testing.T) {
 	for _, want := range []string{
 		"lvsd v1, router_id director-a, up 1m0s",
 		"VI_1  MASTER  100   100        eth0       172.16.0.31  172.16.0.30/32",
+		"VI_1: VRRPv2 inet, adverts sent 60",
 		"dropped ttl=2, errors garp=1; last BACKUP -> MASTER (master down timer expired) 30s ago",
 		"172.16.0.30:80 TCP rr DR",
 		"-> 172.16.0.32:80  weight 0  down  last check 1s ago: connect 172.16.0.32:80: connection refused, 2nd failure",

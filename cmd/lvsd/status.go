@@ -65,7 +65,8 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 		}
 		tw.Flush()
 		for _, v := range st.VRRP {
-			line := fmt.Sprintf("  %s: adverts sent %d, received %d, transitions %d", v.Name, v.AdvertsSent, v.AdvertsReceived, v.Transitions)
+			line := fmt.Sprintf("  %s: VRRPv%d %s, adverts sent %d, received %d, transitions %d", v.Name, v.Version, v.Family,
+				v.AdvertsSent, v.AdvertsReceived, v.Transitions)
 			if d := formatCounts(v.Drops); d != "" {
 				line += ", dropped " + d
 			}
