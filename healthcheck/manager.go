@@ -368,6 +368,8 @@ type RealServerStatus struct {
 	LastLatency time.Duration `json:"last_latency_ns,omitempty"`
 	// Failures is the current count of consecutive failures.
 	Failures int `json:"failures"`
+	// Durations counts how long its checks took.
+	Durations Histogram `json:"check_durations"`
 }
 
 // Status returns a snapshot of every virtual server, in configuration order.
@@ -380,7 +382,7 @@ func (m *Manager) Status() []VirtualServerStatus {
 			st.RealServers = append(st.RealServers, RealServerStatus{
 				Address: rr.cfg.Address, Weight: rr.weight(), Healthy: rr.state.Up(),
 				LastWhy: rr.state.LastWhy, LastCheck: rr.state.LastTime, LastLatency: rr.state.LastLatency,
-				Failures: rr.state.Failures(),
+				Failures: rr.state.Failures(), Durations: rr.state.Durations.Clone(),
 			})
 		}
 		vr.mu.Unlock()

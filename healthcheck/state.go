@@ -97,6 +97,8 @@ type ServerState struct {
 	LastWhy     string
 	LastTime    time.Time
 	LastLatency time.Duration
+	// Durations counts how long every check of this server took.
+	Durations Histogram
 }
 
 // NewServerState builds the state for a server with one policy per check. With no check
@@ -147,6 +149,7 @@ func (s *ServerState) Observe(i int, r Result, now time.Time) Transition {
 	cs := &s.checks[i]
 	next, checkChanged := cs.Observe(r)
 	s.LastWhy, s.LastTime, s.LastLatency = r.Why, now, r.Latency
+	s.Durations.Observe(r.Latency)
 
 	t := Transition{Next: next, Cause: r.Why}
 	if !r.Up {

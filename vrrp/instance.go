@@ -518,6 +518,7 @@ func (i *Instance) apply(acts []Action, notify *notifyQueue) {
 			i.count(func(s *Status) {
 				s.State = a.To
 				s.Transitions++
+				s.countMaster(a.From, a.To)
 				s.LastTransition = TransitionRecord{At: now, From: a.From, To: a.To, Reason: a.Reason}
 			})
 			i.log.Info("VRRP state change", "from", a.From, "to", a.To, "reason", a.Reason)

@@ -29,6 +29,19 @@ type Status struct {
 	Errors         map[string]uint64
 	Transitions    uint64
 	LastTransition TransitionRecord
+	VRID           uint8
+	// BecameMaster and ReleasedMaster count transitions into and out of MASTER (keepalived's
+	// "Became master" and "Released master" statistics).
+	BecameMaster, ReleasedMaster uint64
+}
+
+func (s *Status) countMaster(from, to State) {
+	switch {
+	case to == StateMaster && from != StateMaster:
+		s.BecameMaster++
+	case from == StateMaster && to != StateMaster:
+		s.ReleasedMaster++
+	}
 }
 
 // TransitionRecord is the latest state change.
@@ -53,6 +66,7 @@ func newStatus(cfg InstanceConfig) Status {
 		Interface:         cfg.Interface,
 		Version:           max(cfg.Version, Version2),
 		Family:            "inet",
+		VRID:              cfg.VRID,
 		State:             StateInit,
 		Priority:          cfg.Priority,
 		EffectivePriority: cfg.Priority,

@@ -8,7 +8,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/internal/daemon"
+	"github.com/lvsd/lvsd/internal/metrics"
 )
 
 const runHelp = `
@@ -28,6 +30,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	socket := fs.String("socket", "", "control socket path (default: global.control_socket, "+defaultSocket+")")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on http://ADDR/metrics, e.g. 127.0.0.1:9650 (default: global.metrics_listen, off)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -45,6 +48,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if *socket != "" {
 		cfg.Global.ControlSocket = *socket
+	}
+	if *metricsListen != "" {
+		if err := config.CheckListenAddress(*metricsListen); err != nil {
+			fmt.Fprintf(stderr, "lvsd run: --metrics-listen: %v\n", err)
+			return exitUsage
+		}
+		cfg.Global.MetricsListen = *metricsListen
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -64,7 +74,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}()
 
 	log.Info("starting", "version", version, "config", *path, "summary", cfg.Summary())
-	if err := daemon.Run(ctx, daemon.Options{Config: cfg, Version: version, Log: log}); err != nil {
+	if err := daemon.Run(ctx, daemon.Options{Config: cfg, Version: version, Log: log, Metrics: metrics.Handler}); err != nil {
 		log.Error("lvsd stopped with an error", "err", err)
 		return exitFail
 	}

@@ -165,6 +165,7 @@ func (s *sink) buildGlobal(blocks []*rawBlock) Global {
 		if i, _ := s.enum(b, "ipvs_backend", IPVSBackends); i >= 0 {
 			g.IPVSBackend = IPVSBackends[i]
 		}
+		g.MetricsListen = s.metricsListen(b)
 	}
 	return g
 }

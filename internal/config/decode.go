@@ -57,7 +57,7 @@ var realServerSchema = &blockSchema{
 
 var topSchema = &blockSchema{
 	blocks: map[string]*blockSchema{
-		"global": {attrs: []string{"router_id", "control_socket", "keep_ipvs_on_stop", "reconcile_interval", "ipvs_backend", "vrrp_version"}},
+		"global": {attrs: []string{"router_id", "control_socket", "keep_ipvs_on_stop", "reconcile_interval", "ipvs_backend", "vrrp_version", "metrics_listen"}},
 		"vrrp_instance": {
 			label: "NAME",
 			attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int",

@@ -65,6 +65,7 @@ type Global struct {
 	ReconcileInterval time.Duration // default 5s: how often the IPVS reconciler repairs drift
 	IPVSBackend       string        // "batched" (default) or "moby": see IPVSBackends
 	VRRPVersion       int           // default vrrp_version of the instances: 2 (default) or 3
+	MetricsListen     string        // host:port of the Prometheus /metrics endpoint; "" = off
 	Pos               Pos           // zero when the block is absent
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,9 @@ type Options struct {
 	Config  *config.Config // validated
 	Version string
 	Log     *slog.Logger
+	// Metrics, when set, builds the handler of /metrics on global.metrics_listen from the
+	// status snapshot (the daemon does not import the metrics package; lvsd run wires it).
+	Metrics func(status func() Status) http.Handler
 }
 
 // stopBudget bounds the graceful stop: VRRP's priority-0 adverts and VIP removal first,
@@ -76,6 +80,11 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer ln.Close()
+	metrics, err := openMetrics(cfg.Global.MetricsListen, o.Metrics, d.status, log)
+	if err != nil {
+		return err
+	}
+	defer metrics.close()
 
 	// Components get their own contexts so that they stop in order, not all at once.
 	vrrpCtx, stopVRRP := context.WithCancel(context.WithoutCancel(ctx))
@@ -147,6 +156,13 @@ func Run(ctx context.Context, o Options) error {
 		defer ctlWG.Done()
 		if err := ServeControl(ctlCtx, ln, d.status, log); err != nil {
 			fail(fmt.Errorf("control socket: %w", err))
+		}
+	}()
+	ctlWG.Add(1)
+	go func() {
+		defer ctlWG.Done()
+		if err := metrics.serve(ctlCtx); err != nil {
+			fail(fmt.Errorf("metrics endpoint: %w", err))
 		}
 	}()
 	log.Info("running", "control_socket", cfg.Global.ControlSocket, "vrrp_instances", len(runners),
@@ -221,6 +237,7 @@ func (d *daemon) status() Status {
 		r := d.lvs.rec.Status()
 		st.IPVS = &IPVSStatus{Backend: d.cfg.Global.IPVSBackend, LastReconcile: r.Last, Took: r.Took, Ops: r.Ops,
 			Failed: r.Failed, Error: r.Err, Owned: r.Owned, Applied: r.Applied}
+		d.addKernelCounters(&st)
 	}
 	if d.local != nil {
 		for _, l := range d.local.Status() {

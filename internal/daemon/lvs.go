@@ -139,6 +139,10 @@ func (s *lvsState) status() []VirtualServerStatus {
 			Kind:        vs.LBKind.String(),
 			QuorumUp:    true,
 			RealServers: []RealServerStatus{},
+			FWMark:      vs.FWMark,
+		}
+		if !vs.IsFWMark() {
+			vst.Address, vst.Port = vs.Addr.Addr().String(), int(vs.Addr.Port())
 		}
 		if vs.SorryServer != nil {
 			vst.SorryServer = vs.SorryServer.String()
@@ -155,6 +159,7 @@ func (s *lvsState) status() []VirtualServerStatus {
 				vst.RealServers = append(vst.RealServers, RealServerStatus{
 					Address: rs.Address.String(), Weight: w, Healthy: rs.Healthy,
 					LastCheck: rs.LastCheck, LastResult: rs.LastWhy, Latency: rs.LastLatency, Failures: rs.Failures,
+					CheckDurations: rs.Durations,
 				})
 			}
 		}

@@ -2,7 +2,11 @@
 // reconciler, health checks, localnode rules) and serves their state on the control socket.
 package daemon
 
-import "time"
+import (
+	"time"
+
+	"github.com/lvsd/lvsd/healthcheck"
+)
 
 // Status is the daemon's view served on the control socket and printed by `lvsd status`.
 // The JSON shape is part of the user-facing contract (docs/contract.md): fields may be
@@ -37,6 +41,9 @@ type VRRPStatus struct {
 	Version           int               `json:"vrrp_version"`        // 2 or 3
 	Family            string            `json:"family"`              // inet or inet6
 	IntervalMismatch  uint64            `json:"interval_mismatches"` // accepted VRRPv3 adverts with another interval
+	VRID              int               `json:"virtual_router_id"`
+	BecameMaster      uint64            `json:"became_master"`   // transitions into MASTER
+	ReleasedMaster    uint64            `json:"released_master"` // transitions out of MASTER
 }
 
 // TransitionStatus is the most recent state change of an instance and its cause.
@@ -57,6 +64,9 @@ type VirtualServerStatus struct {
 	SorryServer string             `json:"sorry_server,omitempty"`
 	SorryActive bool               `json:"sorry_server_active"`
 	RealServers []RealServerStatus `json:"real_servers"`
+	Address     string             `json:"address,omitempty"` // the VIP; "" for a fwmark service
+	Port        int                `json:"port,omitempty"`
+	FWMark      uint32             `json:"fwmark,omitempty"`
 }
 
 // IPVSStatus is the reconciler's last pass over the kernel's IPVS table.
@@ -80,6 +90,10 @@ type RealServerStatus struct {
 	LastResult string        `json:"last_result,omitempty"`
 	Latency    time.Duration `json:"latency_ns,omitempty"`
 	Failures   int           `json:"failures"`
+	// CheckDurations counts how long its health checks took (a cumulative histogram).
+	CheckDurations healthcheck.Histogram `json:"check_durations"`
+	// Kernel is what the kernel's IPVS table counts for it (nil when not in the kernel).
+	Kernel *KernelCounters `json:"kernel,omitempty"`
 }
 
 // SysctlStatus is one director kernel setting lvsd applied at start.

@@ -208,6 +208,9 @@ func vrrpStatus(s vrrp.Status) VRRPStatus {
 		Version:           int(s.Version),
 		Family:            s.Family,
 		IntervalMismatch:  s.IntervalMismatches,
+		VRID:              int(s.VRID),
+		BecameMaster:      s.BecameMaster,
+		ReleasedMaster:    s.ReleasedMaster,
 	}
 	if out.VIPs == nil {
 		out.VIPs = []string{}
