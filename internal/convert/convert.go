@@ -111,6 +111,7 @@ type converter struct {
 	hasScripts   bool
 	scriptSecPos *Pos
 	instDefaults map[string]*item // global vrrp_garp_* defaults, by instance keyword
+	strict       *Node            // global_defs vrrp_strict
 }
 
 func (c *converter) warn(n *Node, format string, args ...any) {

@@ -102,8 +102,6 @@ var dropped = map[string]string{
 	"iproute_etc_dir":                         "lvsd does not read iproute2's tables",
 	"vrrp_skip_check_adv_addr":                "lvsd does not compare an advert's address list with its own",
 	"skip_check_adv_addr":                     "lvsd does not compare an advert's address list with its own",
-	"vrrp_strict":                             "lvsd installs no firewall rules for the VIPs; its behaviour is keepalived's without vrrp_strict (add rules yourself if you relied on them)",
-	"strict_mode":                             "lvsd installs no firewall rules for the VIPs; its behaviour is keepalived's without strict_mode",
 	"vrrp_iptables":                           "lvsd installs no firewall rules for the VIPs",
 	"vrrp_ipsets":                             "lvsd installs no firewall rules for the VIPs",
 	"nftables":                                "lvsd installs no firewall rules for the VIPs",

@@ -51,10 +51,11 @@ func (c *converter) simple(n *Node, b *hblock, path []string, table attrMap) boo
 		v = cty.BoolVal(on)
 	case kNumber:
 		num, ok := number(n.Arg(0))
-		if !ok || len(n.Args) != 1 {
-			c.refuse(n, "want one number, got %q", strings.Join(n.Args, " "))
+		if !ok {
+			c.refuse(n, "want a number, got %q", strings.Join(n.Args, " "))
 			return true
 		}
+		c.extraWords(n)
 		v = num
 	case kScript:
 		cmd, extra := script(n)
@@ -69,10 +70,11 @@ func (c *converter) simple(n *Node, b *hblock, path []string, table attrMap) boo
 		c.hasScripts = true
 		v = cty.StringVal(cmd)
 	default:
-		if len(n.Args) != 1 {
-			c.refuse(n, "want one value, got %q", strings.Join(n.Args, " "))
+		if len(n.Args) == 0 {
+			c.refuse(n, "no value")
 			return true
 		}
+		c.extraWords(n)
 		s := n.Arg(0)
 		switch m.kind {
 		case kUpper:
@@ -128,6 +130,9 @@ func (c *converter) globalDefs(n *Node) *hblock {
 			}
 		case "lvs_sync_daemon":
 			c.globalSyncDaemon(k)
+		case "vrrp_strict":
+			c.strict = k
+			g.note("keepalived vrrp_strict: written as accept_mode = false in every vrrp_instance")
 		default:
 			if attr, ok := globalInstanceDefaults[k.Key]; ok {
 				if _, lacks := Unsupported(attr); lacks || !c.supported(k, []string{"vrrp_instance"}, attr) {
@@ -230,7 +235,7 @@ func (c *converter) vrrpInstance(n *Node) *hblock {
 	}
 	path := []string{"vrrp_instance"}
 	b := &hblock{typ: "vrrp_instance", labels: []string{n.Arg(0)}, pos: n.Pos, comments: n.Comments}
-	var nopreempt *Node
+	var nopreempt, strict *Node
 	master := false
 	for _, k := range n.Children {
 		if c.simple(k, b, path, instanceAttrs) {
@@ -247,6 +252,10 @@ func (c *converter) vrrpInstance(n *Node) *hblock {
 			b.set("state", cty.StringVal(s), k.Pos, k.Comments...)
 		case "nopreempt":
 			nopreempt = k
+		case "strict_mode":
+			if on, err := boolArg(k); err == nil && on {
+				strict = k
+			}
 		case "accept", "no_accept":
 			if c.supported(k, path, "accept_mode") {
 				b.set("accept_mode", cty.BoolVal(k.Key == "accept"), k.Pos, k.Comments...)
@@ -285,6 +294,18 @@ func (c *converter) vrrpInstance(n *Node) *hblock {
 			b.set("preempt", falseVal, nopreempt.Pos, nopreempt.Comments...)
 		}
 	}
+	if strict == nil {
+		strict = c.strict
+	}
+	if strict != nil && c.supported(strict, path, "accept_mode") {
+		if it := b.get("accept_mode"); it != nil && it.val.True() {
+			c.diags = append(c.diags, Diag{Pos: it.pos, Message: "accept: ignored in strict mode, as keepalived does"})
+		}
+		// Strict mode forbids accept mode: keepalived drops traffic to the VIPs of a
+		// non-owner master, which lvsd does with accept_mode = false.
+		b.set("accept_mode", falseVal, strict.Pos, "keepalived's "+strict.Key+": no accept mode, traffic to the VIPs is dropped while MASTER (remove this line if you did not mean that)")
+	}
+	c.vipFamilies(n, b)
 	if master {
 		if it := b.get("preempt_delay"); it != nil {
 			b.items = deleteItem(b.items, it)
@@ -565,6 +586,10 @@ func (c *converter) syncGroup(n *Node) *hblock {
 			c.unknown(k, "in vrrp_sync_group")
 		}
 	}
+	if b.get("group") == nil {
+		c.warn(n, "dropped: no group { } of instances (keepalived drops such a sync group too)")
+		return nil
+	}
 	return b
 }
 
@@ -574,4 +599,50 @@ func addrLabel(ip, port string) string {
 		return "[" + ip + "]:" + port
 	}
 	return ip + ":" + port
+}
+
+// vipFamilies applies keepalived's rules for address families: an instance has the family
+// of its first VIP, VIPs of the other family are treated as virtual_ipaddress_excluded,
+// and an IPv6 instance speaks VRRPv3.
+func (c *converter) vipFamilies(n *Node, b *hblock) {
+	it := b.get("virtual_ipaddress")
+	if it == nil || it.val.LengthInt() == 0 {
+		return
+	}
+	var keep, other []string
+	v6 := false
+	for i, v := range it.val.AsValueSlice() {
+		s := v.AsString()
+		first, _, _ := strings.Cut(s, " ")
+		addr, _, _ := strings.Cut(first, "/")
+		a, err := netip.ParseAddr(addr)
+		is6 := err == nil && a.Is6() && !a.Is4In6()
+		if i == 0 {
+			v6 = is6
+		}
+		if err == nil && is6 != v6 {
+			other = append(other, s)
+			continue
+		}
+		keep = append(keep, s)
+	}
+	if len(other) > 0 {
+		if !c.supported(n, []string{"vrrp_instance"}, "virtual_ipaddress_excluded") {
+			return
+		}
+		it.val = strList(keep)
+		b.appendList("virtual_ipaddress_excluded", other, it.pos)
+		it.comments = append(it.comments, "keepalived treats VIPs of the other address family as excluded: "+strings.Join(other, ", "))
+		c.diags = append(c.diags, Diag{Pos: it.pos, Message: "virtual_ipaddress: " + strings.Join(other, ", ") + ": other address family than the instance's, moved to virtual_ipaddress_excluded as keepalived does"})
+	}
+	if v6 && b.get("vrrp_version") == nil && c.supported(n, []string{"vrrp_instance"}, "vrrp_version") {
+		b.set("vrrp_version", cty.NumberIntVal(3), n.Pos, "keepalived runs IPv6 instances as VRRPv3")
+	}
+}
+
+// extraWords warns about words after a keyword's value, which keepalived ignores.
+func (c *converter) extraWords(n *Node) {
+	if len(n.Args) > 1 {
+		c.warn(n, "%q ignored after the value, as keepalived does", strings.Join(n.Args[1:], " "))
+	}
 }
