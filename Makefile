@@ -84,10 +84,18 @@ lint:
 	staticcheck ./...
 	staticcheck -tags vmtest ./...
 
+# Every fuzz target for FUZZTIME each (PACKAGE:TARGET). A crash stops the run and leaves the
+# input in PACKAGE/testdata/fuzz/TARGET/: commit it with the fix, it becomes a regression test
+# that plain `go test` runs. Figures in docs/reliability.md.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := internal/config:FuzzLoad internal/config:FuzzParseFiles vrrp:FuzzParseAdvert \
+                internal/daemon:FuzzControlRequest internal/convert:FuzzConvert \
+                internal/script:FuzzSplit lvs:FuzzParseSyncDaemon lvs:FuzzDecode
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./internal/config
-	$(GO) test -run '^$$' -fuzz FuzzParseAdvert -fuzztime 30s ./vrrp
-	$(GO) test -run '^$$' -fuzz FuzzConvert -fuzztime 30s ./internal/convert
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== $${t#*:} (./$${t%%:*}, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
 
 clean:
 	rm -rf bin
