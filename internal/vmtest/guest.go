@@ -2,6 +2,8 @@ package vmtest
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,6 +20,7 @@ const (
 	payloadFile   = "payload.sh"
 	markerStart   = "vmtest: payload start"
 	markerPayload = "vmtest: payload exit "
+	hostRootAgain = "/run/vmtest-hostroot" // the host root once more, for paths under /tmp
 )
 
 // bootModules are inserted by the initramfs before the host root can be mounted.
@@ -117,6 +120,16 @@ func stage2Script(spec Spec) string {
 		fmt.Fprintf(&b, "modprobe -a %s || echo 'vmtest: modprobe failed'\n", strings.Join(mods, " "))
 	}
 	b.WriteString("ip link set lo up\n")
+	// The guest's tmpfs on /tmp hides the host's /tmp. A checkout or binary there is brought
+	// back: the host root is mounted a second time (read-only, as the first) and the
+	// directories under /tmp that the payload needs are bind-mounted at their own paths.
+	if dirs := hostTmpDirs(spec); len(dirs) > 0 {
+		fmt.Fprintf(&b, "mkdir -p %[1]s && mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 %[2]s %[1]s || echo 'vmtest: cannot mount the host root again for /tmp paths'\n", hostRootAgain, hostRootTag)
+		for _, d := range dirs {
+			q := shellQuote(d)
+			fmt.Fprintf(&b, "mkdir -p %[1]s && mount --bind %[2]s%[1]s %[1]s || echo 'vmtest: cannot bind the host's '%[1]s\n", q, hostRootAgain)
+		}
+	}
 	if spec.Dir != "" {
 		fmt.Fprintf(&b, "cd %s || exit 125\n", shellQuote(spec.Dir))
 	}
@@ -137,4 +150,22 @@ echo "%[6]s$rc"
 mv %[3]s/%[4]s.tmp %[3]s/%[4]s
 `, markerStart, run, guestShare, exitCodeFile, outputFile, markerPayload)
 	return b.String()
+}
+
+// hostTmpDirs returns the top directories under the host's /tmp (e.g. /tmp/lvsd for
+// /tmp/lvsd/bin/vmtest/e2e.test) of the payload binary and the working directory: the
+// guest must see them through its own /tmp.
+func hostTmpDirs(spec Spec) []string {
+	var dirs []string
+	for _, p := range []string{spec.Binary, spec.Dir} {
+		rest, ok := strings.CutPrefix(filepath.Clean(p), "/tmp/")
+		if !ok {
+			continue
+		}
+		top := "/tmp/" + strings.Split(rest, "/")[0]
+		if !slices.Contains(dirs, top) {
+			dirs = append(dirs, top)
+		}
+	}
+	return dirs
 }

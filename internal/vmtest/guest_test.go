@@ -60,3 +60,21 @@ func TestANSIStripperAcrossWrites(t *testing.T) {
 		t.Errorf("got %q, want %q", got.String(), want)
 	}
 }
+
+// TestStage2BindsTmpCheckout: a binary and working directory under the host's /tmp are
+// bind-mounted back over the guest's own tmpfs, once per top directory, before the cd.
+func TestStage2BindsTmpCheckout(t *testing.T) {
+	s := stage2Script(Spec{Binary: "/tmp/co/bin/vmtest/lvs.test", Dir: "/tmp/co/lvs"})
+	mount := strings.Index(s, "mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /run/vmtest-hostroot")
+	bind := strings.Index(s, "mount --bind /run/vmtest-hostroot/tmp/co /tmp/co")
+	cd := strings.Index(s, "cd /tmp/co/lvs")
+	if mount < 0 || bind < mount || cd < bind || strings.Count(s, "mount --bind") != 1 {
+		t.Errorf("stage 2 does not bring /tmp/co back before using it:\n%s", s)
+	}
+	if s := stage2Script(Spec{Binary: "/work/x.test", Dir: "/tmpfoo"}); strings.Contains(s, "mount --bind") {
+		t.Errorf("binds although nothing is under /tmp:\n%s", s)
+	}
+	if got := hostTmpDirs(Spec{Binary: "/tmp/a/x", Dir: "/tmp/b/../a/y"}); len(got) != 1 || got[0] != "/tmp/a" {
+		t.Errorf("hostTmpDirs = %v", got)
+	}
+}

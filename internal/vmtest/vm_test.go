@@ -55,8 +55,8 @@ func TestRunTimeoutKillsQemu(t *testing.T) {
 	}
 }
 
-func TestRunRejectsPayloadUnderTmp(t *testing.T) {
-	_, err := Run(context.Background(), Spec{Binary: "/tmp/x.test"})
+func TestRunRejectsTmpItself(t *testing.T) {
+	_, err := Run(context.Background(), Spec{Script: "true", Dir: "/tmp"})
 	if err == nil || !strings.Contains(err.Error(), "/tmp") {
 		t.Fatalf("err = %v, want a refusal naming /tmp", err)
 	}
