@@ -127,7 +127,7 @@ func stage2Script(spec Spec) string {
 		fmt.Fprintf(&b, "mkdir -p %[1]s && mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 %[2]s %[1]s || echo 'vmtest: cannot mount the host root again for /tmp paths'\n", hostRootAgain, hostRootTag)
 		for _, d := range dirs {
 			q := shellQuote(d)
-			fmt.Fprintf(&b, "mkdir -p %[1]s && mount --bind %[2]s%[1]s %[1]s || echo 'vmtest: cannot bind the host's '%[1]s\n", q, hostRootAgain)
+			fmt.Fprintf(&b, "mkdir -p %[1]s && mount --bind %[2]s%[1]s %[1]s || echo vmtest: cannot bind the host directory %[1]s\n", q, hostRootAgain)
 		}
 	}
 	if spec.Dir != "" {

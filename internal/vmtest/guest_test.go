@@ -1,6 +1,7 @@
 package vmtest
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -70,6 +71,9 @@ func TestStage2BindsTmpCheckout(t *testing.T) {
 	cd := strings.Index(s, "cd /tmp/co/lvs")
 	if mount < 0 || bind < mount || cd < bind || strings.Count(s, "mount --bind") != 1 {
 		t.Errorf("stage 2 does not bring /tmp/co back before using it:\n%s", s)
+	}
+	if out, err := exec.Command("sh", "-n", "-c", s).CombinedOutput(); err != nil {
+		t.Errorf("stage 2 is not valid sh: %v %s\n%s", err, out, s)
 	}
 	if s := stage2Script(Spec{Binary: "/work/x.test", Dir: "/tmpfoo"}); strings.Contains(s, "mount --bind") {
 		t.Errorf("binds although nothing is under /tmp:\n%s", s)
