@@ -20,7 +20,7 @@ const (
 	payloadFile   = "payload.sh"
 	markerStart   = "vmtest: payload start"
 	markerPayload = "vmtest: payload exit "
-	hostRootAgain = "/run/vmtest-hostroot" // the host root once more, for paths under /tmp
+	hostTmp       = "/run/vmtest-hosttmp" // the host's /tmp (read-only), under the guest's own
 )
 
 // bootModules are inserted by the initramfs before the host root can be mounted.
@@ -61,6 +61,8 @@ mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts devpts $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
 mount -t tmpfs tmpfs $R/run
+mkdir -p $R%[5]s
+mount -o bind $R/tmp $R%[5]s
 mount -t tmpfs tmpfs $R/tmp
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
 mkdir -p $R%[3]s
@@ -71,7 +73,7 @@ sync
 umount $R%[3]s
 echo o > /proc/sysrq-trigger
 sleep 30
-`, hostRootTag, resultsTag, guestShare, stage2File)
+`, hostRootTag, resultsTag, guestShare, stage2File, hostTmp)
 	return b.String()
 }
 
@@ -120,15 +122,11 @@ func stage2Script(spec Spec) string {
 		fmt.Fprintf(&b, "modprobe -a %s || echo 'vmtest: modprobe failed'\n", strings.Join(mods, " "))
 	}
 	b.WriteString("ip link set lo up\n")
-	// The guest's tmpfs on /tmp hides the host's /tmp. A checkout or binary there is brought
-	// back: the host root is mounted a second time (read-only, as the first) and the
-	// directories under /tmp that the payload needs are bind-mounted at their own paths.
-	if dirs := hostTmpDirs(spec); len(dirs) > 0 {
-		fmt.Fprintf(&b, "mkdir -p %[1]s && mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 %[2]s %[1]s || echo 'vmtest: cannot mount the host root again for /tmp paths'\n", hostRootAgain, hostRootTag)
-		for _, d := range dirs {
-			q := shellQuote(d)
-			fmt.Fprintf(&b, "mkdir -p %[1]s && mount --bind %[2]s%[1]s %[1]s || echo vmtest: cannot bind the host directory %[1]s\n", q, hostRootAgain)
-		}
+	// The guest's tmpfs on /tmp hides the host's /tmp (init keeps it at hostTmp): the
+	// directories under /tmp that the payload needs are bind-mounted back at their own paths.
+	for _, d := range hostTmpDirs(spec) {
+		fmt.Fprintf(&b, "mkdir -p %[1]s && mount --bind %[2]s/%[3]s %[1]s || echo vmtest: cannot bind the host directory %[1]s\n",
+			shellQuote(d), hostTmp, shellQuote(strings.TrimPrefix(d, "/tmp/")))
 	}
 	if spec.Dir != "" {
 		fmt.Fprintf(&b, "cd %s || exit 125\n", shellQuote(spec.Dir))
