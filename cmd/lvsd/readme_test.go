@@ -119,8 +119,8 @@ func commandLines(b mdBlock) []string {
 	return out
 }
 
-// TestReadmeCommandsExist: every lvsd command, subcommand and flag in a README's command
-// blocks exists, and every make target is in the Makefile.
+// TestReadmeCommandsExist: every sh block parses (bash -n), every lvsd command, subcommand
+// and flag in a README's command blocks exists, and every make target is in the Makefile.
 func TestReadmeCommandsExist(t *testing.T) {
 	makefile, err := os.ReadFile(filepath.Join(repoRoot, "Makefile"))
 	if err != nil {
@@ -130,6 +130,13 @@ func TestReadmeCommandsExist(t *testing.T) {
 	for _, b := range readmeBlocks(t) {
 		if b.lang != "sh" && b.lang != "text" {
 			continue
+		}
+		if b.lang == "sh" {
+			syntax := exec.Command("bash", "-n")
+			syntax.Stdin = strings.NewReader(b.text)
+			if out, err := syntax.CombinedOutput(); err != nil {
+				t.Errorf("%s: bash -n: %v\n%s", b.where(), err, out)
+			}
 		}
 		for _, line := range commandLines(b) {
 			words := strings.Fields(line)
