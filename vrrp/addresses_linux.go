@@ -11,6 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// infinityLifetime is INFINITY_LIFE_TIME of an address's valid_lft: forever.
+const infinityLifetime = 0xffffffff
+
 // netlinkAddresses is the Linux Addresses: VIPs are added and removed over rtnetlink.
 type netlinkAddresses struct {
 	h *netlink.Handle
@@ -49,10 +52,15 @@ func vipAddr(vip VIP) (*netlink.Addr, error) {
 	// Like keepalived: a VIP is a global-scope address; the label (eth0:0) must begin with
 	// the device name, the kernel refuses it otherwise. An IPv6 VIP skips duplicate
 	// address detection (nodad): the new master must answer for it at once, and the old
-	// master may still hold it for a moment.
+	// master may still hold it for a moment. It is also deprecated (preferred_lft 0, valid
+	// forever): it receives and answers as usual, but the kernel never picks it as the
+	// source of a new connection. Otherwise a /128 VIP beats the interface's /64 address in
+	// source selection (longest match), and the director's health checks to LVS-DR real
+	// servers, which hold the VIP themselves, would never get their answers back.
 	addr := &netlink.Addr{IPNet: ipn, Label: vip.Label, Scope: int(netlink.SCOPE_UNIVERSE)}
 	if a.Is6() {
 		addr.Flags = unix.IFA_F_NODAD
+		addr.ValidLft, addr.PreferedLft = infinityLifetime, 0
 	}
 	return addr, nil
 }

@@ -137,13 +137,15 @@ func TestUnsolicitedNAAndNodad(t *testing.T) {
 	if err := addrs.Add(v); err != nil {
 		t.Fatal(err)
 	}
-	// nodad: the VIP is usable at once, never tentative.
+	// nodad: the VIP is usable at once, never tentative; deprecated: never a source address
+	// of new connections.
 	out, err := a.IP("-6", "addr", "show", "dev", a.If)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains([]byte(out), []byte("2001:db8::100/64")) || !bytes.Contains([]byte(out), []byte("nodad")) ||
-		bytes.Contains([]byte(out), []byte("tentative")) {
+		bytes.Contains([]byte(out), []byte("tentative")) || !bytes.Contains([]byte(out), []byte("deprecated")) ||
+		!bytes.Contains([]byte(out), []byte("valid_lft forever")) {
 		t.Fatalf("VIP not added with nodad:\n%s", out)
 	}
 	if err := ann.UnsolicitedNA(a.If, vip); err != nil {

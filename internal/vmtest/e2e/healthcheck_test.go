@@ -33,7 +33,7 @@ func (l *lab) toggleHTTP(ns, addr, name string) *toggleServer {
 func (s *toggleServer) start() {
 	s.l.t.Helper()
 	var ln net.Listener
-	if err := inNS(s.ns, func() (err error) { ln, err = net.Listen("tcp4", s.addr); return err }); err != nil {
+	if err := inNS(s.ns, func() (err error) { ln, err = net.Listen("tcp", s.addr); return err }); err != nil {
 		s.l.t.Fatalf("listen %s in %s: %v", s.addr, s.ns, err)
 	}
 	srv := &http.Server{

@@ -135,6 +135,9 @@ func (l *lab) addr(ns, dev, cidr, label string) {
 		l.t.Fatal(err)
 	}
 	a.Label = label
+	if a.IP.To4() == nil {
+		a.Flags = unix.IFA_F_NODAD // usable at once: no duplicate address detection
+	}
 	if err := l.nl[ns].AddrAdd(l.link(ns, dev), a); err != nil {
 		l.t.Fatalf("netns %s: add %s to %s: %v", ns, cidr, dev, err)
 	}
@@ -252,12 +255,13 @@ func inNS(name string, fn func() error) error {
 	return ferr
 }
 
-// listen opens a TCP listener inside ns.
+// listen opens a TCP listener inside ns ("0.0.0.0:80" listens on IPv4 only, "[::]:80"
+// on both).
 func (l *lab) listen(ns, addr string) net.Listener {
 	l.t.Helper()
 	var ln net.Listener
 	err := inNS(ns, func() (err error) {
-		ln, err = net.Listen("tcp4", addr)
+		ln, err = net.Listen("tcp", addr)
 		return err
 	})
 	if err != nil {
