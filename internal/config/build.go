@@ -545,7 +545,7 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 		s.errAt(b.Attrs["ops"].NameRange, "ops (one-packet scheduling) needs protocol \"UDP\"")
 	}
 	vs.PersistenceTimeout, _, _ = s.duration(b, "persistence_timeout", 0)
-	q, qAttr, _ := s.integer(b, "quorum", 0, math.MaxInt32, DefaultQuorum)
+	q, qAttr, _ := s.integer(b, "quorum", 1, math.MaxInt32, DefaultQuorum)
 	vs.Quorum = int(q)
 	h, _, _ := s.integer(b, "hysteresis", 0, math.MaxInt32, 0)
 	vs.Hysteresis = int(h)
