@@ -18,19 +18,9 @@ import (
 	"time"
 )
 
-// keepalived's defaults (keepalived/check/check_data.c, check_api.c, check_misc.c).
-const (
-	// DefaultDelayLoop is keepalived's KEEPALIVED_DEFAULT_DELAY (per virtual server).
-	DefaultDelayLoop = 60 * time.Second
-	// DefaultConnectTimeout is a virtual server's connection_to default (5 s).
-	DefaultConnectTimeout = 5 * time.Second
-	// DefaultRetry is checker->default_retry for TCP_CHECK, HTTP_GET, SSL_GET (1).
-	DefaultRetry = 1
-	// DefaultMiscRetry is MISC_CHECK's default_retry (0: one failure marks it down).
-	DefaultMiscRetry = 0
-	// DefaultDelayBeforeRetry is checker->default_delay_before_retry (1 s).
-	DefaultDelayBeforeRetry = time.Second
-)
+// DefaultConnectTimeout bounds a connection whose ConnOpts leave ConnectTimeout 0 (the
+// config layer always sets it; this only protects direct users of the checkers).
+const DefaultConnectTimeout = 5 * time.Second
 
 // Checker runs one check of one real server. Implementations are safe for concurrent use
 // by different goroutines only if documented; the scheduler never runs one Checker twice

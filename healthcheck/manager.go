@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,15 +24,11 @@ const DefaultHookTimeout = 30 * time.Second
 type VirtualServer struct {
 	// Name identifies it in OnChange, Status and logs (the block label as written).
 	Name string
-	// DelayLoop is the default check interval (0: DefaultDelayLoop).
+	// DelayLoop is the check interval of the checks that have none of their own (> 0).
 	DelayLoop time.Duration
-	// Warmup spreads the first checks randomly over [0, Warmup); nil: DelayLoop, as
-	// keepalived (0: every first check at once).
-	Warmup *time.Duration
 	// Alpha starts every real server down until its checks pass.
 	Alpha bool
-	// Quorum is the minimum live weight (0: 1, keepalived's default); Hysteresis as in
-	// keepalived.
+	// Quorum is the minimum live weight (at least 1); Hysteresis as in keepalived.
 	Quorum     int
 	Hysteresis int
 	// SorryServer (zero: none) gets the traffic while quorum is lost, with SorryWeight
@@ -64,12 +61,13 @@ type Check struct {
 
 	// DelayLoop overrides the virtual server's (0: inherit).
 	DelayLoop time.Duration
-	// Retry nil: DefaultRetry (DefaultMiscRetry for misc_check).
-	Retry *int
-	// DelayBeforeRetry 0: DefaultDelayBeforeRetry.
+	// Retry is how many retries follow a failure before the check is down; values are
+	// used as written (the config layer applies keepalived's defaults).
+	Retry int
+	// DelayBeforeRetry is the delay before a retry (0: at once).
 	DelayBeforeRetry time.Duration
-	// Warmup overrides the virtual server's.
-	Warmup *time.Duration
+	// Warmup spreads the first check randomly over [0, Warmup) (0: at once).
+	Warmup time.Duration
 }
 
 // Options are the manager's collaborators.
@@ -91,14 +89,20 @@ type Options struct {
 }
 
 // Manager runs every check of every virtual server and turns results into destination
-// lists and hooks.
+// lists and hooks. Virtual servers are identified by Name: Apply keeps the state of the
+// ones it finds again.
 type Manager struct {
 	opt   Options
 	log   *slog.Logger
 	clock Clock
-	vss   []*vsRun
 	hooks *script.Queue
-	sched atomic.Pointer[Scheduler] // set by Run; read by tests
+	sched atomic.Pointer[Scheduler] // set by Run
+
+	mu      sync.Mutex // guards vss, order, running, jitter; taken before any vsRun.mu
+	vss     map[string]*vsRun
+	order   []string // names in configuration order, for Status
+	running bool     // Run has scheduled the checks: Apply schedules new ones itself
+	jitter  func(time.Duration) time.Duration
 }
 
 type vsRun struct {
@@ -110,10 +114,11 @@ type vsRun struct {
 }
 
 type rsRun struct {
-	cfg    RealServer
-	state  *ServerState
-	checks []Checker
-	timing []checkTiming
+	cfg     RealServer
+	state   *ServerState
+	checks  []Checker
+	timing  []checkTiming
+	removed atomic.Bool // by Apply: its jobs drop out of the scheduler
 }
 
 type checkTiming struct {
@@ -122,28 +127,63 @@ type checkTiming struct {
 
 // NewManager validates the virtual servers and builds their checkers.
 func NewManager(vss []VirtualServer, opt Options) (*Manager, error) {
-	m := &Manager{opt: opt, log: opt.Log, clock: opt.Clock}
+	m := &Manager{opt: opt, log: opt.Log, clock: opt.Clock, vss: map[string]*vsRun{}}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	if m.clock == nil {
 		m.clock = RealClock{}
 	}
+	m.jitter = opt.Jitter
+	if m.jitter == nil {
+		m.jitter = defaultJitter
+	}
+	built, err := m.build(vss)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range built {
+		m.vss[b.cfg.Name] = &vsRun{cfg: b.cfg, pool: NewPool(poolConfig(b.cfg)), servers: b.servers}
+		m.order = append(m.order, b.cfg.Name)
+	}
+	return m, nil
+}
+
+func poolConfig(vc VirtualServer) PoolConfig {
+	return PoolConfig{Quorum: vc.Quorum, Hysteresis: vc.Hysteresis, SorryServer: vc.SorryServer, SorryWeight: vc.SorryWeight}
+}
+
+// builtVS is a virtual server checked and ready to commit: its real servers are the
+// running ones that Apply keeps (same address, same checks) or fresh ones.
+type builtVS struct {
+	cfg     VirtualServer
+	servers []*rsRun
+	fresh   []*rsRun // the new ones among servers: their checks must be scheduled
+}
+
+// build validates vss and prepares their real servers, reusing the running ones whose
+// checks did not change. It changes nothing: m.mu must be held (or m not yet shared).
+func (m *Manager) build(vss []VirtualServer) ([]builtVS, error) {
 	names := map[string]bool{}
+	var out []builtVS
 	for _, vc := range vss {
 		if names[vc.Name] {
 			return nil, fmt.Errorf("virtual server %q: defined twice", vc.Name)
 		}
 		names[vc.Name] = true
+		if vc.Quorum < 1 {
+			return nil, fmt.Errorf("virtual server %q: quorum %d: must be at least 1", vc.Name, vc.Quorum)
+		}
 		if vc.DelayLoop <= 0 {
-			vc.DelayLoop = DefaultDelayLoop
+			return nil, fmt.Errorf("virtual server %q: delay_loop %v: must be positive", vc.Name, vc.DelayLoop)
 		}
-		if vc.Quorum <= 0 {
-			vc.Quorum = 1
+		b := builtVS{cfg: vc}
+		var running []*rsRun
+		if vr := m.vss[vc.Name]; vr != nil {
+			vr.mu.Lock()
+			running = slices.Clone(vr.servers)
+			vr.mu.Unlock()
 		}
-		vr := &vsRun{cfg: vc, pool: NewPool(PoolConfig{
-			Quorum: vc.Quorum, Hysteresis: vc.Hysteresis, SorryServer: vc.SorryServer, SorryWeight: vc.SorryWeight,
-		})}
 		seen := map[netip.AddrPort]bool{}
 		for _, rc := range vc.RealServers {
 			if !rc.Address.IsValid() {
@@ -153,27 +193,38 @@ func NewManager(vss []VirtualServer, opt Options) (*Manager, error) {
 				return nil, fmt.Errorf("virtual server %q: real server %s listed twice", vc.Name, rc.Address)
 			}
 			seen[rc.Address] = true
+			i := slices.IndexFunc(running, func(rr *rsRun) bool {
+				return rr.cfg.Address == rc.Address && reflect.DeepEqual(rr.cfg.Checks, rc.Checks)
+			})
+			if i >= 0 {
+				b.servers = append(b.servers, running[i])
+				continue
+			}
 			rr, err := newRSRun(vc, rc)
 			if err != nil {
 				return nil, fmt.Errorf("virtual server %q real server %s: %w", vc.Name, rc.Address, err)
 			}
-			vr.servers = append(vr.servers, rr)
+			b.servers = append(b.servers, rr)
+			b.fresh = append(b.fresh, rr)
 		}
-		m.vss = append(m.vss, vr)
+		out = append(out, b)
 	}
-	return m, nil
+	return out, nil
 }
 
 func newRSRun(vc VirtualServer, rc RealServer) (*rsRun, error) {
 	rr := &rsRun{cfg: rc}
 	var policies []CheckPolicy
 	for i, c := range rc.Checks {
-		p := CheckPolicy{Retry: DefaultRetry, DelayLoop: c.DelayLoop, DelayBeforeRetry: c.DelayBeforeRetry, Alpha: vc.Alpha}
+		p := CheckPolicy{Retry: c.Retry, DelayLoop: c.DelayLoop, DelayBeforeRetry: c.DelayBeforeRetry, Alpha: vc.Alpha}
 		if p.DelayLoop <= 0 {
 			p.DelayLoop = vc.DelayLoop
 		}
-		if p.DelayBeforeRetry <= 0 {
-			p.DelayBeforeRetry = DefaultDelayBeforeRetry
+		if c.Retry < 0 {
+			return nil, fmt.Errorf("check %d: retry %d is negative", i+1, c.Retry)
+		}
+		if c.DelayBeforeRetry < 0 {
+			return nil, fmt.Errorf("check %d: delay_before_retry %v is negative", i+1, c.DelayBeforeRetry)
 		}
 		var chk Checker
 		n := 0
@@ -196,7 +247,6 @@ func newRSRun(vc VirtualServer, rc RealServer) (*rsRun, error) {
 		}
 		if c.Misc != nil {
 			n++
-			p.Retry = DefaultMiscRetry
 			mc, err := NewMiscChecker(*c.Misc, p.DelayLoop)
 			if err != nil {
 				return nil, fmt.Errorf("check %d: %w", i+1, err)
@@ -210,22 +260,9 @@ func newRSRun(vc VirtualServer, rc RealServer) (*rsRun, error) {
 		if n != 1 {
 			return nil, fmt.Errorf("check %d: want exactly one of tcp_check, http_get/ssl_get, misc_check; have %d", i+1, n)
 		}
-		if c.Retry != nil {
-			if *c.Retry < 0 {
-				return nil, fmt.Errorf("check %d: retry %d is negative", i+1, *c.Retry)
-			}
-			p.Retry = *c.Retry
-		}
-		warmup := p.DelayLoop
-		switch {
-		case c.Warmup != nil:
-			warmup = *c.Warmup
-		case vc.Warmup != nil:
-			warmup = *vc.Warmup
-		}
 		policies = append(policies, p)
 		rr.checks = append(rr.checks, chk)
-		rr.timing = append(rr.timing, checkTiming{warmup: warmup})
+		rr.timing = append(rr.timing, checkTiming{warmup: c.Warmup})
 	}
 	rr.state = NewServerState(policies)
 	return rr, nil
@@ -245,20 +282,16 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.hooks = script.NewQueue(ctx, m.log.With("component", "healthcheck hooks"), timeout)
 	sched := NewScheduler(m.clock, m.opt.Workers)
 	m.sched.Store(sched)
-	jitter := m.opt.Jitter
-	if jitter == nil {
-		jitter = defaultJitter
-	}
-	for _, vr := range m.vss {
+	m.mu.Lock()
+	for _, name := range m.order {
+		vr := m.vss[name]
 		vr.mu.Lock()
 		m.recompute(vr, "start", true)
 		vr.mu.Unlock()
-		for _, rr := range vr.servers {
-			for i := range rr.checks {
-				sched.Add(jitter(rr.timing[i].warmup), m.job(vr, rr, i))
-			}
-		}
+		m.schedule(sched, vr, vr.servers)
 	}
+	m.running = true
+	m.mu.Unlock()
 	sched.Run(ctx)
 	stop, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -268,14 +301,94 @@ func (m *Manager) Run(ctx context.Context) error {
 	return nil
 }
 
+// schedule adds the checks of servers, each after its warmup jitter.
+func (m *Manager) schedule(sched *Scheduler, vr *vsRun, servers []*rsRun) {
+	for _, rr := range servers {
+		for i := range rr.checks {
+			sched.Add(m.jitter(rr.timing[i].warmup), m.job(vr, rr, i))
+		}
+	}
+}
+
+// Apply makes vss the configuration, changing only what differs: a real server found
+// again (same virtual server name, same address, same checks) keeps its up/down state and
+// rise/fall counters, so one that is down stays out of the destinations; one whose checks
+// changed starts over from its initial state (down with alpha, else up); removed real
+// servers and virtual servers stop being checked; new ones start as at Run. Virtual
+// server settings (quorum, hysteresis, sorry server, hooks, weights) change in place.
+// Every virtual server's destinations are recomputed and OnChange is called where they
+// changed (and for every new virtual server). On error nothing has changed.
+func (m *Manager) Apply(vss []VirtualServer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	built, err := m.build(vss)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, b := range built {
+		keep[b.cfg.Name] = true
+	}
+	for name, vr := range m.vss {
+		if keep[name] {
+			continue
+		}
+		vr.mu.Lock()
+		for _, rr := range vr.servers {
+			rr.removed.Store(true)
+		}
+		vr.mu.Unlock()
+		delete(m.vss, name)
+		m.log.Info("virtual server no longer checked", "vs", name, "cause", "reload")
+	}
+	sched := m.sched.Load()
+	m.order = m.order[:0]
+	for _, b := range built {
+		m.order = append(m.order, b.cfg.Name)
+		vr := m.vss[b.cfg.Name]
+		isNew := vr == nil
+		if isNew {
+			vr = &vsRun{cfg: b.cfg, pool: NewPool(poolConfig(b.cfg))}
+			m.vss[b.cfg.Name] = vr
+		}
+		vr.mu.Lock()
+		for _, rr := range vr.servers {
+			if !slices.Contains(b.servers, rr) {
+				rr.removed.Store(true)
+			}
+		}
+		addrs := make([]netip.AddrPort, 0, len(b.servers))
+		for i, rr := range b.servers {
+			rr.cfg = b.cfg.RealServers[i] // weight, hooks, inhibit: in place
+			addrs = append(addrs, rr.cfg.Address)
+		}
+		vr.cfg, vr.servers = b.cfg, b.servers
+		vr.pool.Reconfigure(poolConfig(b.cfg), addrs)
+		if m.running {
+			m.recompute(vr, "reload", isNew)
+		}
+		vr.mu.Unlock()
+		if m.running && sched != nil {
+			m.schedule(sched, vr, b.fresh)
+		}
+	}
+	return nil
+}
+
 func (m *Manager) job(vr *vsRun, rr *rsRun, i int) Job {
 	return func(ctx context.Context) time.Duration {
+		if rr.removed.Load() {
+			return -1
+		}
 		r := rr.checks[i].Check(ctx)
 		if ctx.Err() != nil {
 			return 0 // stopping: a canceled check says nothing about the server
 		}
 		vr.mu.Lock()
 		defer vr.mu.Unlock()
+		if rr.removed.Load() {
+			return -1 // removed while it ran: its result no longer matters
+		}
 		tr := rr.state.Observe(i, r, m.clock.Now())
 		switch {
 		case tr.Changed && tr.Up:
@@ -374,8 +487,11 @@ type RealServerStatus struct {
 
 // Status returns a snapshot of every virtual server, in configuration order.
 func (m *Manager) Status() []VirtualServerStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	out := make([]VirtualServerStatus, 0, len(m.vss))
-	for _, vr := range m.vss {
+	for _, name := range m.order {
+		vr := m.vss[name]
 		vr.mu.Lock()
 		st := VirtualServerStatus{Name: vr.cfg.Name, QuorumUp: vr.pool.QuorumUp(), SorryActive: vr.pool.SorryActive(), Dests: slices.Clone(vr.dests)}
 		for _, rr := range vr.servers {

@@ -38,10 +38,10 @@ func (c *scripted) Check(ctx context.Context) Result {
 func TestManagerRetryTimingFakeClock(t *testing.T) {
 	clk := newFakeClock()
 	c := &scripted{clk: clk, start: clk.Now(), answers: []bool{true, false, false, false, false, true}, ran: make(chan struct{}, 10)}
-	zero, retry := time.Duration(0), 2
+	retry := 2
 	ch := &changes{ch: make(chan string, 10)}
-	m, err := NewManager([]VirtualServer{{Name: "vs", DelayLoop: 10 * time.Second, Warmup: &zero,
-		RealServers: []RealServer{{Address: rs1, Weight: 1, Checks: []Check{{Custom: c, Retry: &retry, DelayBeforeRetry: time.Second}}}}}},
+	m, err := NewManager([]VirtualServer{{Name: "vs", Quorum: 1, DelayLoop: 10 * time.Second,
+		RealServers: []RealServer{{Address: rs1, Weight: 1, Checks: []Check{{Custom: c, Retry: retry, DelayBeforeRetry: time.Second}}}}}},
 		Options{Clock: clk, OnChange: ch.record, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

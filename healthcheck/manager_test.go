@@ -84,16 +84,16 @@ func TestManagerEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	hooks := filepath.Join(dir, "hooks")
 	hook := func(name string) string { return fmt.Sprintf(`/bin/sh -c 'echo %s >> %s'`, name, hooks) }
-	zero, retry0 := time.Duration(0), 0
+	retry0 := 0
 	rsB := netip.MustParseAddrPort("10.0.0.2:80")
 	vs := VirtualServer{
-		Name: "172.16.0.30:80", DelayLoop: 20 * time.Millisecond, Warmup: &zero,
+		Name: "172.16.0.30:80", DelayLoop: 20 * time.Millisecond,
 		Quorum: 2, SorryServer: netip.MustParseAddrPort("10.0.0.9:80"),
 		QuorumUp: hook("quorum_up"), QuorumDown: hook("quorum_down"),
 		RealServers: []RealServer{
 			{Address: live, Weight: 1, Checks: []Check{{TCP: &TCPConfig{}}}},
 			{Address: rsB, Weight: 1, NotifyUp: hook("up_B"), NotifyDown: hook("down_B"),
-				Checks: []Check{{Custom: flappy, Retry: &retry0}}},
+				Checks: []Check{{Custom: flappy, Retry: retry0}}},
 		},
 	}
 	ch := &changes{ch: make(chan string, 10)}
@@ -159,8 +159,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestManagerAlphaInhibit(t *testing.T) {
 	c := &toggle{}
-	zero := time.Duration(0)
-	vs := VirtualServer{Name: "vs", DelayLoop: 10 * time.Millisecond, Warmup: &zero, Alpha: true,
+	vs := VirtualServer{Name: "vs", Quorum: 1, DelayLoop: 10 * time.Millisecond, Alpha: true,
 		RealServers: []RealServer{{Address: rs1, Weight: 3, InhibitOnFailure: true, Checks: []Check{{Custom: c}}}}}
 	ch := &changes{ch: make(chan string, 10)}
 	m, err := NewManager([]VirtualServer{vs}, Options{OnChange: ch.record, Log: slog.New(slog.DiscardHandler)})
@@ -183,8 +182,7 @@ func TestManagerStopsWithHangingChecks(t *testing.T) {
 		rss = append(rss, RealServer{Address: netip.AddrPortFrom(netip.MustParseAddr("10.1.0.1"), uint16(1000+i)), Weight: 1,
 			Checks: []Check{{Misc: &MiscConfig{Path: "/bin/sleep 100", Timeout: time.Minute}}}})
 	}
-	zero := time.Duration(0)
-	m, err := NewManager([]VirtualServer{{Name: "vs", DelayLoop: time.Second, Warmup: &zero, RealServers: rss}},
+	m, err := NewManager([]VirtualServer{{Name: "vs", Quorum: 1, DelayLoop: time.Second, RealServers: rss}},
 		Options{Log: slog.New(slog.DiscardHandler), Workers: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -207,11 +205,11 @@ func TestNewManagerRejects(t *testing.T) {
 		vss  []VirtualServer
 		err  string
 	}{
-		{"duplicate vs", []VirtualServer{{Name: "a"}, {Name: "a"}}, `virtual server "a": defined twice`},
-		{"duplicate rs", []VirtualServer{{Name: "a", RealServers: []RealServer{{Address: rs1}, {Address: rs1}}}}, "listed twice"},
-		{"no checker", []VirtualServer{{Name: "a", RealServers: []RealServer{{Address: rs1, Checks: []Check{{}}}}}}, "want exactly one"},
-		{"bad misc", []VirtualServer{{Name: "a", RealServers: []RealServer{{Address: rs1, Checks: []Check{{Misc: &MiscConfig{Path: `"x`}}}}}}}, "misc_path"},
-		{"bad http", []VirtualServer{{Name: "a", RealServers: []RealServer{{Address: rs1, Checks: []Check{{HTTP: &HTTPConfig{}}}}}}}, "no url"},
+		{"duplicate vs", []VirtualServer{{Name: "a", Quorum: 1, DelayLoop: time.Second}, {Name: "a", Quorum: 1, DelayLoop: time.Second}}, `virtual server "a": defined twice`},
+		{"duplicate rs", []VirtualServer{{Name: "a", Quorum: 1, DelayLoop: time.Second, RealServers: []RealServer{{Address: rs1}, {Address: rs1}}}}, "listed twice"},
+		{"no checker", []VirtualServer{{Name: "a", Quorum: 1, DelayLoop: time.Second, RealServers: []RealServer{{Address: rs1, Checks: []Check{{}}}}}}, "want exactly one"},
+		{"bad misc", []VirtualServer{{Name: "a", Quorum: 1, DelayLoop: time.Second, RealServers: []RealServer{{Address: rs1, Checks: []Check{{Misc: &MiscConfig{Path: `"x`}}}}}}}, "misc_path"},
+		{"bad http", []VirtualServer{{Name: "a", Quorum: 1, DelayLoop: time.Second, RealServers: []RealServer{{Address: rs1, Checks: []Check{{HTTP: &HTTPConfig{}}}}}}}, "no url"},
 	}
 	for _, tt := range bad {
 		if _, err := NewManager(tt.vss, Options{}); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -227,10 +225,10 @@ func TestJitterSpreadsFirstChecks(t *testing.T) {
 	var rss []RealServer
 	for i := 0; i < 200; i++ {
 		rss = append(rss, RealServer{Address: netip.AddrPortFrom(netip.MustParseAddr("10.2.0.1"), uint16(1+i)), Weight: 1,
-			Checks: []Check{{Custom: &toggle{}}}})
+			Checks: []Check{{Custom: &toggle{}, Warmup: 10 * time.Second}}})
 	}
 	clk := newFakeClock()
-	m, err := NewManager([]VirtualServer{{Name: "vs", DelayLoop: 10 * time.Second, RealServers: rss}},
+	m, err := NewManager([]VirtualServer{{Name: "vs", Quorum: 1, DelayLoop: 10 * time.Second, RealServers: rss}},
 		Options{Log: slog.New(slog.DiscardHandler), Clock: clk, Jitter: func(max time.Duration) time.Duration {
 			d := defaultJitter(max)
 			mu.Lock()

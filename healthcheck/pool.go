@@ -109,6 +109,18 @@ func NewPool(cfg PoolConfig) *Pool {
 	return &Pool{cfg: cfg, prevUp: map[netip.AddrPort]bool{}}
 }
 
+// Reconfigure changes the pool's policy and forgets the servers not in keep, keeping the
+// quorum state: the next Update compares against the new thresholds (a reload does not
+// start the pool over).
+func (p *Pool) Reconfigure(cfg PoolConfig, keep []netip.AddrPort) {
+	p.cfg = cfg
+	for a := range p.prevUp {
+		if !slices.Contains(keep, a) {
+			delete(p.prevUp, a)
+		}
+	}
+}
+
 // QuorumUp reports the current quorum state.
 func (p *Pool) QuorumUp() bool { return p.quorumUp }
 

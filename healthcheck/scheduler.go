@@ -10,7 +10,8 @@ import (
 // DefaultWorkers bounds how many checks run at once.
 const DefaultWorkers = 256
 
-// Job is one recurring check. It returns the delay until its next run.
+// Job is one recurring check. It returns the delay until its next run; a negative delay
+// drops the job (its checker was removed by a reload).
 type Job func(ctx context.Context) (next time.Duration)
 
 // Scheduler runs many recurring jobs with one timer and a bounded pool of workers, rather
@@ -88,8 +89,8 @@ func (s *Scheduler) Run(ctx context.Context) {
 			defer wg.Done()
 			for e := range work {
 				next := e.job(ctx)
-				if ctx.Err() != nil {
-					continue // stopping: do not reschedule
+				if ctx.Err() != nil || next < 0 {
+					continue // stopping, or the job was removed: do not reschedule
 				}
 				due := e.due.Add(next)
 				if now := s.clock.Now(); due.Before(now) {

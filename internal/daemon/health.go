@@ -43,17 +43,13 @@ func healthConfig(vss []config.VirtualServer) []healthcheck.VirtualServer {
 }
 
 func healthCheck(c *config.Check) healthcheck.Check {
-	retry := c.Retry
+	// Every value is resolved by the config (defaults, inheritance): used as written.
 	hc := healthcheck.Check{
 		DelayLoop:        c.DelayLoop,
-		Retry:            &retry,
+		Retry:            c.Retry,
 		DelayBeforeRetry: c.DelayBeforeRetry,
+		Warmup:           c.Warmup,
 	}
-	// The config resolved warmup already (default delay_loop: first checks spread over one
-	// interval, so a restart does not check every real server at the same instant);
-	// an explicit 0 means all at once, as in keepalived.
-	w := c.Warmup
-	hc.Warmup = &w
 	conn := healthcheck.ConnOpts{BindTo: c.BindTo, ConnectTimeout: c.ConnectTimeout}
 	conn.Target = netip.AddrPortFrom(c.ConnectIP, c.ConnectPort)
 	switch c.Kind {

@@ -70,10 +70,10 @@ func TestHealthCheckMapping(t *testing.T) {
 		Warmup: 0, Virtualhost: "www.example.com", EnableSNI: true,
 		URLs: []config.URL{{Path: "/health", StatusCodes: []config.StatusRange{{Min: 200, Max: 204}}, Digest: "abc"}}}
 	hc := healthCheck(&c)
-	if hc.Warmup == nil || *hc.Warmup != 0 {
+	if hc.Warmup != 0 {
 		t.Errorf("explicit warmup 0 must reach the manager as 0 (all first checks at once), got %v", hc.Warmup)
 	}
-	if hc.Retry == nil || *hc.Retry != 2 || hc.DelayBeforeRetry != 4*time.Second || hc.DelayLoop != 10*time.Second {
+	if hc.Retry != 2 || hc.DelayBeforeRetry != 4*time.Second || hc.DelayLoop != 10*time.Second {
 		t.Errorf("timing: %+v", hc)
 	}
 	h := hc.HTTP
@@ -83,7 +83,7 @@ func TestHealthCheckMapping(t *testing.T) {
 	}
 	c = config.Check{Kind: config.CheckMisc, MiscPath: "/bin/check 'a b'", MiscTimeout: time.Second, MiscDynamic: true, Warmup: time.Minute}
 	hc = healthCheck(&c)
-	if hc.Misc == nil || hc.Misc.Path != "/bin/check 'a b'" || !hc.Misc.Dynamic || *hc.Warmup != time.Minute {
+	if hc.Misc == nil || hc.Misc.Path != "/bin/check 'a b'" || !hc.Misc.Dynamic || hc.Warmup != time.Minute {
 		t.Errorf("misc_check mapped to %+v", hc)
 	}
 }

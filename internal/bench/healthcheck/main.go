@@ -246,6 +246,7 @@ func measure(w io.Writer, targets []netip.AddrPort, checks int, interval, durati
 			vss = append(vss, healthcheck.VirtualServer{
 				Name:      fmt.Sprintf("192.0.2.%d:80", len(vss)+1),
 				DelayLoop: interval,
+				Quorum:    1,
 			})
 		}
 		vs := &vss[len(vss)-1]
@@ -255,7 +256,9 @@ func measure(w io.Writer, targets []netip.AddrPort, checks int, interval, durati
 		tcp := healthcheck.NewTCPChecker(healthcheck.TCPConfig{ConnOpts: healthcheck.ConnOpts{Target: targets[i%len(targets)]}.WithDefaults(rs)})
 		vs.RealServers = append(vs.RealServers, healthcheck.RealServer{
 			Address: rs, Weight: 1,
-			Checks: []healthcheck.Check{{Custom: &timed{inner: tcp, interval: interval, measure: &measuring, h: &h, fails: &fails, runs: &runs}}},
+			// keepalived's tcp_check defaults: retry 1, first checks spread over delay_loop.
+			Checks: []healthcheck.Check{{Custom: &timed{inner: tcp, interval: interval, measure: &measuring, h: &h, fails: &fails, runs: &runs},
+				Retry: 1, DelayBeforeRetry: time.Second, Warmup: interval}},
 		})
 	}
 	var changes atomic.Int64
