@@ -96,6 +96,9 @@ type Instance struct {
 	lastMismatchWarn time.Time
 	lastIntervalWarn time.Time
 
+	reconf chan reconfRequest // Reconfigure -> Run's loop
+	done   chan struct{}      // closed when Run returns
+
 	// Counters of handled inputs: tests compare them with what they fed in to know when
 	// the loop has settled.
 	handledPackets atomic.Int64
@@ -120,16 +123,19 @@ func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
 		deps.Log = slog.Default()
 	}
 	i := &Instance{
-		cfg:    cfg,
 		deps:   deps,
-		log:    deps.Log.With("instance", cfg.Name),
-		repeat: cfg.GARPRepeat,
 		st:     newStatus(cfg),
+		reconf: make(chan reconfRequest),
+		done:   make(chan struct{}),
 	}
-	if i.repeat == 0 {
-		i.repeat = DefaultGARPRepeat
-	}
-	i.m = NewMachine(MachineConfig{
+	i.setConfig(cfg)
+	i.m = NewMachine(machineConfig(cfg))
+	return i, nil
+}
+
+// machineConfig is what the state machine needs of cfg.
+func machineConfig(cfg InstanceConfig) MachineConfig {
+	return MachineConfig{
 		Priority:     cfg.Priority,
 		AdvertInt:    cfg.AdvertInt,
 		Preempt:      cfg.Preempt,
@@ -140,7 +146,18 @@ func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
 		Interface:    cfg.Interface,
 		Track:        cfg.TrackInterfaces,
 		Version3:     cfg.Version == Version3,
-	})
+	}
+}
+
+// setConfig derives everything the runner keeps from a (validated) configuration: the
+// advert template, the receive checks and the destinations.
+func (i *Instance) setConfig(cfg InstanceConfig) {
+	i.cfg = cfg
+	i.log = i.deps.Log.With("instance", cfg.Name)
+	i.repeat = cfg.GARPRepeat
+	if i.repeat == 0 {
+		i.repeat = DefaultGARPRepeat
+	}
 	i.advert = advertTemplate(cfg)
 	sorted := slices.Clone(i.advert.Addrs)
 	slices.SortFunc(sorted, netip.Addr.Compare)
@@ -163,7 +180,6 @@ func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
 	if len(cfg.UnicastPeers) > 0 {
 		i.dsts = cfg.UnicastPeers
 	}
-	return i, nil
 }
 
 func validate(cfg *InstanceConfig) error {
@@ -299,6 +315,7 @@ func (i *Instance) Run(ctx context.Context) error {
 	if !i.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("vrrp instance %q: Run called twice", i.cfg.Name)
 	}
+	defer close(i.done)
 	clock := i.deps.Clock
 	notify := newNotifyQueue(i.cfg.Name, i.deps.Notifier, &i.notifyPending)
 	notifyDone := make(chan struct{})
@@ -307,7 +324,8 @@ func (i *Instance) Run(ctx context.Context) error {
 	stop := make(chan struct{})
 	rx := make(chan Packet, 64)
 	recvDone := make(chan struct{})
-	go func() { defer close(recvDone); i.receive(rx, stop) }()
+	rxLog := i.log // i.log changes with a rename, in the loop's goroutine
+	go func() { defer close(recvDone); i.receive(rx, stop, rxLog) }()
 
 	links := i.primeLinks(ctx, i.deps.Links)
 	timer := clock.NewTimer(time.Hour)
@@ -331,6 +349,10 @@ loop:
 			i.apply(i.m.Tick(clock.Now()), notify)
 			i.arm(timer)
 			i.handledTimers.Add(1)
+		case req := <-i.reconf:
+			i.reconfigure(req.cfg, notify)
+			i.arm(timer)
+			close(req.done)
 		case ev, ok := <-links:
 			if !ok {
 				links = nil // the watcher stopped: keep the last known link states
@@ -354,6 +376,110 @@ loop:
 	<-notifyDone
 	i.log.Info("VRRP instance stopped")
 	return nil
+}
+
+type reconfRequest struct {
+	cfg  InstanceConfig
+	done chan struct{}
+}
+
+// Reconfigure changes a running instance in place (a reload) and returns once the change
+// is applied. The state is kept: a MASTER stays MASTER, keeps its VIPs and advertises the
+// new settings at once; VIPs are changed one by one (only the added and removed ones are
+// touched, GARP only for the added ones); hooks run only if the state changes (a backup
+// that became the address owner). The interface, VRID, unicast_src_ip and tracked
+// interfaces cannot change: those need a new Instance. The name may change (a relabel).
+func (i *Instance) Reconfigure(ctx context.Context, cfg InstanceConfig) error {
+	if err := validate(&cfg); err != nil {
+		return fmt.Errorf("vrrp instance %q: %w", cfg.Name, err)
+	}
+	old := i.cfg // fields below are never changed by reconfigure
+	switch {
+	case cfg.Interface != old.Interface, cfg.VRID != old.VRID:
+		return fmt.Errorf("vrrp instance %q: interface and virtual_router_id cannot change in place", cfg.Name)
+	case cfg.PrimaryIP != old.PrimaryIP, (len(cfg.UnicastPeers) > 0) != (len(old.UnicastPeers) > 0):
+		return fmt.Errorf("vrrp instance %q: the source address and unicast/multicast cannot change in place", cfg.Name)
+	case !slices.Equal(cfg.TrackInterfaces, old.TrackInterfaces):
+		return fmt.Errorf("vrrp instance %q: track_interface cannot change in place", cfg.Name)
+	}
+	req := reconfRequest{cfg: cfg, done: make(chan struct{})}
+	select {
+	case i.reconf <- req:
+	case <-i.done:
+		return fmt.Errorf("vrrp instance %q: stopped", old.Name)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-req.done
+	return nil
+}
+
+// reconfigure is Reconfigure inside Run's loop.
+func (i *Instance) reconfigure(cfg InstanceConfig, notify *notifyQueue) {
+	old := i.cfg
+	oldAdvert := i.advert
+	i.setConfig(cfg)
+	if old.Name != cfg.Name {
+		i.log.Info("VRRP instance renamed", "old_name", old.Name)
+		notify.rename(cfg.Name)
+	}
+	added, removed := vipChanges(old.VIPs, cfg.VIPs, i.vipOf(old))
+	if i.m.State() == StateMaster {
+		for _, v := range removed {
+			if err := i.deps.Addresses.Remove(v); err != nil {
+				i.count(func(s *Status) { s.Errors[errRemoveVIP]++ })
+				i.log.Error("remove VIP", "vip", v.Prefix, "dev", v.Dev, "err", err, "cause", "reload")
+			}
+		}
+		for _, v := range added {
+			if err := i.deps.Addresses.Add(v); err != nil {
+				i.count(func(s *Status) { s.Errors[errAddVIP]++ })
+				i.log.Error("add VIP", "vip", v.Prefix, "dev", v.Dev, "err", err, "cause", "reload")
+			}
+		}
+		i.sendGARPFor(added)
+	}
+	advertChanged := !slices.Equal(oldAdvert.Addrs, i.advert.Addrs) || oldAdvert.AuthType != i.advert.AuthType ||
+		oldAdvert.AuthData != i.advert.AuthData
+	i.apply(i.m.Reconfigure(i.deps.Clock.Now(), machineConfig(cfg), advertChanged), notify)
+	i.count(func(s *Status) {
+		s.Name, s.Priority, s.EffectivePriority = cfg.Name, cfg.Priority, cfg.Priority
+		s.VIPs = s.VIPs[:0]
+		for _, v := range cfg.VIPs {
+			s.VIPs = append(s.VIPs, v.Prefix.String())
+		}
+	})
+	i.log.Info("VRRP instance reconfigured", "state", i.m.State(), "priority", cfg.Priority,
+		"vips_added", len(added), "vips_removed", len(removed), "cause", "reload")
+}
+
+// vipOf returns a function filling in cfg's interface for a VIP without its own dev.
+func (i *Instance) vipOf(cfg InstanceConfig) func(VIP) VIP {
+	return func(v VIP) VIP {
+		if v.Dev == "" {
+			v.Dev = cfg.Interface
+		}
+		return v
+	}
+}
+
+// vipChanges are the VIPs of new that old lacks and those of old that new lacks (a VIP
+// whose prefix length, device or label changed is both).
+func vipChanges(old, new []VIP, fill func(VIP) VIP) (added, removed []VIP) {
+	has := func(list []VIP, v VIP) bool {
+		return slices.ContainsFunc(list, func(w VIP) bool { return fill(w) == v })
+	}
+	for _, v := range new {
+		if v = fill(v); !has(old, v) {
+			added = append(added, v)
+		}
+	}
+	for _, v := range old {
+		if v = fill(v); !has(new, v) {
+			removed = append(removed, v)
+		}
+	}
+	return added, removed
 }
 
 // WatchedLinks are the links an instance needs watched: its interface and its
@@ -403,7 +529,7 @@ func (i *Instance) primeLinks(ctx context.Context, links <-chan LinkEvent) <-cha
 
 // receive owns the blocking Conn.Recv loop; it ends when stop is closed (Run closes the
 // Conn right after, which unblocks Recv).
-func (i *Instance) receive(rx chan<- Packet, stop <-chan struct{}) {
+func (i *Instance) receive(rx chan<- Packet, stop <-chan struct{}, log *slog.Logger) {
 	var fails int
 	for {
 		p, err := i.deps.Conn.Recv()
@@ -416,7 +542,7 @@ func (i *Instance) receive(rx chan<- Packet, stop <-chan struct{}) {
 			fails++
 			i.count(func(s *Status) { s.Errors[errRecv]++ })
 			if fails == 1 || fails%100 == 0 {
-				i.log.Warn("receive VRRP packet", "err", err, "failures", fails)
+				log.Warn("receive VRRP packet", "err", err, "failures", fails)
 			}
 			// Back off so a broken socket does not spin; real time on purpose: this is
 			// not protocol timing.
@@ -564,8 +690,11 @@ func (i *Instance) sendAdvert(prio uint8) {
 	}
 }
 
-func (i *Instance) sendGARP() {
-	for _, v := range i.cfg.VIPs {
+func (i *Instance) sendGARP() { i.sendGARPFor(i.cfg.VIPs) }
+
+// sendGARPFor sends one burst for vips.
+func (i *Instance) sendGARPFor(vips []VIP) {
+	for _, v := range vips {
 		v = i.vip(v)
 		announce, what := i.deps.Announcer.GratuitousARP, "gratuitous ARP"
 		if v.Prefix.Addr().Is6() {
@@ -606,6 +735,13 @@ func newNotifyQueue(name string, n Notifier, pending *atomic.Int64) *notifyQueue
 	return &notifyQueue{name: name, n: n, pending: pending, wake: make(chan struct{}, 1)}
 }
 
+// rename changes the instance name the Notifier is given from now on.
+func (q *notifyQueue) rename(name string) {
+	q.mu.Lock()
+	q.name = name
+	q.mu.Unlock()
+}
+
 func (q *notifyQueue) push(s State, prio uint8) {
 	if q.n == nil {
 		return
@@ -634,11 +770,11 @@ func (q *notifyQueue) close() {
 func (q *notifyQueue) run() {
 	for {
 		q.mu.Lock()
-		batch, closed := q.q, q.closed
+		batch, closed, name := q.q, q.closed, q.name
 		q.q = nil
 		q.mu.Unlock()
 		for _, n := range batch {
-			q.n.Notify(q.name, n.state, n.prio)
+			q.n.Notify(name, n.state, n.prio)
 			q.pending.Add(-1)
 		}
 		if len(batch) > 0 {

@@ -437,6 +437,45 @@ func (m *Machine) Link(now time.Time, name string, up bool) []Action {
 	return m.enterFromInit(now, ReasonInterfaceUp, nil)
 }
 
+// Reconfigure changes the configuration of a running machine in place (a reload): the
+// state is kept and no transition is caused by the change itself. A master announces at
+// once (advertChanged: what it advertises changed, e.g. the address list, or its priority
+// or interval did) and re-arms its Adver_Timer, so the other routers judge the new
+// priority now. A backup applies the new priority and preempt settings to the next advert
+// it hears, as RFC 3768 section 6.4.2 says (a raised priority preempts a lower master
+// then); a backup that becomes the address owner (255) takes over at once.
+func (m *Machine) Reconfigure(now time.Time, cfg MachineConfig, advertChanged bool) []Action {
+	old := m.cfg
+	m.cfg = cfg
+	for name := range m.linksDown {
+		if name != cfg.Interface && !contains(cfg.Track, name) {
+			delete(m.linksDown, name) // no longer watched
+		}
+	}
+	if !m.started || m.stopped {
+		return nil
+	}
+	switch m.state {
+	case StateMaster:
+		m.masterIP, m.masterPrio = cfg.PrimaryIP, cfg.Priority
+		if cfg.GARPDelay == 0 {
+			m.garpAt = time.Time{}
+		}
+		if advertChanged || old.Priority != cfg.Priority || old.AdvertInt != cfg.AdvertInt {
+			m.adver = now.Add(cfg.AdvertInt)
+			return []Action{SendAdvert{Priority: cfg.Priority}}
+		}
+	case StateBackup:
+		if cfg.Priority == PriorityOwner && old.Priority != PriorityOwner {
+			return m.becomeMaster(now, ReasonOwner, nil)
+		}
+		if !cfg.Preempt || cfg.PreemptDelay == 0 {
+			m.preemptAt = time.Time{}
+		}
+	}
+	return nil
+}
+
 // Shutdown is the Shutdown event: a master resigns (priority-0 advert) and every address
 // is removed; the machine ends in StateInit and ignores every later event.
 func (m *Machine) Shutdown(now time.Time) []Action {
