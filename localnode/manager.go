@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/lvsd/lvsd/internal/config"
@@ -353,4 +354,99 @@ func (m *Manager) Status() []Status {
 			Installed: n.installed, Error: n.err})
 	}
 	return out
+}
+
+// Apply changes the blocks to cfgs (a reload), touching only what differs: a block whose
+// rules are the same (same name, mode, VIP, port, protocol, peer MAC and mark; the
+// instance it follows may have been renamed) keeps its rules untouched; a removed block's
+// rules are deleted (backup_only: the sysctl is restored); a new or changed block gets
+// the rules of the role its instance has now (roleOf). Everything the new blocks need is
+// checked before anything changes; on error nothing has changed.
+func (m *Manager) Apply(cfgs []config.Localnode, roleOf func(instance string) Role) error {
+	next, err := New(cfgs, m.deps, m.log)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := map[string]*node{}
+	for _, n := range m.nodes {
+		old[n.cfg.Name] = n
+	}
+	same := func(a, b config.Localnode) bool {
+		return a.Mode == b.Mode && slices.EqualFunc(allRules(a), allRules(b), func(x, y Rule) bool { return x.key() == y.key() })
+	}
+	var fresh []*node
+	for i, n := range next.nodes {
+		if o := old[n.cfg.Name]; o != nil && same(o.cfg, n.cfg) {
+			o.cfg = n.cfg // a renamed instance: the rules do not name it
+			next.nodes[i] = o
+			delete(old, n.cfg.Name)
+			continue
+		}
+		fresh = append(fresh, n)
+	}
+	// Preflight of the new rules (what the old ones needed was checked at their start).
+	check := &Manager{deps: m.deps, log: m.log, nodes: fresh}
+	if m.started {
+		if err := check.preflight(); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	for _, o := range old { // removed or changed: their rules go
+		if err := m.remove(o); err != nil {
+			errs = append(errs, err)
+		}
+		m.log.Info("removed", "localnode", o.cfg.Name, "mode", o.cfg.Mode.String(), "cause", "reload")
+	}
+	m.nodes = next.nodes
+	if !m.started {
+		return errors.Join(errs...)
+	}
+	for _, n := range fresh {
+		role := roleOf(n.cfg.VRRPInstance)
+		if n.cfg.Mode == config.ModeBackupOnly && !n.haveOrig {
+			v, err := m.deps.Sysctl.ReadSysctl(BackupOnlySysctl)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("localnode %q: read %s: %w", n.cfg.Name, BackupOnlySysctl, err))
+				continue
+			}
+			n.orig, n.haveOrig = v, true
+		}
+		if _, err := m.apply(n, role); err != nil {
+			n.role, n.installed, n.err = role, false, err.Error()
+			errs = append(errs, err)
+			continue
+		}
+		n.role, n.installed, n.err = role, true, ""
+		m.log.Info("installed", "localnode", n.cfg.Name, "mode", n.cfg.Mode.String(), "role", role.String(), "cause", "reload")
+	}
+	return errors.Join(errs...)
+}
+
+// remove deletes one block's rules (or restores its sysctl).
+func (m *Manager) remove(n *node) error {
+	n.installed = false
+	if n.cfg.Mode == config.ModeBackupOnly {
+		if !n.haveOrig {
+			return nil
+		}
+		if err := m.deps.Sysctl.WriteSysctl(BackupOnlySysctl, n.orig); err != nil {
+			return fmt.Errorf("localnode %q: restore %s=%s: %w", n.cfg.Name, BackupOnlySysctl, n.orig, err)
+		}
+		n.haveOrig = false
+		return nil
+	}
+	var errs []error
+	for _, r := range allRules(n.cfg) {
+		ok, err := m.deps.IPTables.Exists(r.Table, r.Chain, r.Spec...)
+		if err == nil && ok {
+			err = m.deps.IPTables.Delete(r.Table, r.Chain, r.Spec...)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("localnode %q: remove rule %s: %w", n.cfg.Name, r, err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -401,6 +401,8 @@ func (i *Instance) Reconfigure(ctx context.Context, cfg InstanceConfig) error {
 		return fmt.Errorf("vrrp instance %q: the source address and unicast/multicast cannot change in place", cfg.Name)
 	case !slices.Equal(cfg.TrackInterfaces, old.TrackInterfaces):
 		return fmt.Errorf("vrrp instance %q: track_interface cannot change in place", cfg.Name)
+	case cfg.Version != old.Version:
+		return fmt.Errorf("vrrp instance %q: vrrp_version cannot change in place", cfg.Name)
 	}
 	req := reconfRequest{cfg: cfg, done: make(chan struct{})}
 	select {

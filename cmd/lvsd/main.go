@@ -10,7 +10,7 @@ import (
 )
 
 // Exit codes, as documented in --help: 0 success, 1 failure (invalid config, daemon error),
-// 2 usage error.
+// 2 usage error; plan adds 3 (changes pending).
 const (
 	exitOK    = 0
 	exitFail  = 1
@@ -28,6 +28,8 @@ func commands() []command {
 		{"run", "run the daemon in the foreground", cmdRun},
 		{"validate", "check a configuration and print a summary", cmdValidate},
 		{"status", "show the running daemon's VRRP and virtual server state", cmdStatus},
+		{"reload", "apply the running daemon's configuration again (as SIGHUP)", cmdReload},
+		{"plan", "show what reloading a configuration would change", cmdPlan},
 		{"ipvs", "show the kernel's IPVS table (list, save)", cmdIPVS},
 		{"doctor", "check what the config needs of this host (a director)", cmdDoctor},
 		{"realserver", "prepare a real server: VIPs, ARP settings (setup, teardown, check)", cmdRealserver},
@@ -48,7 +50,8 @@ Commands:
 %s
 Run 'lvsd help <command>' or 'lvsd <command> --help' for a command's flags.
 
-Exit status: 0 success; 1 invalid configuration or runtime failure; 2 usage error.
+Exit status: 0 success; 1 invalid configuration or runtime failure; 2 usage error;
+'lvsd plan' exits 3 when changes are pending.
 `
 
 func usage(w io.Writer) {

@@ -11,6 +11,7 @@ import (
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/internal/daemon"
 	"github.com/lvsd/lvsd/internal/metrics"
+	"github.com/lvsd/lvsd/internal/sdnotify"
 )
 
 const runHelp = `
@@ -21,8 +22,12 @@ it, before anything on the system is touched.
 
 Signals: SIGTERM or SIGINT stop gracefully (a MASTER sends a priority-0 advert so a backup
 takes over at once, then removes its VIPs, then the IPVS services lvsd owns unless
-global.keep_ipvs_on_stop is set). SIGHUP is logged and ignored (reload is not implemented
-yet).`
+global.keep_ipvs_on_stop is set). SIGHUP reloads: PATH is read again and only what
+changed is applied (as 'lvsd reload'); a configuration that is invalid or cannot be
+applied is logged at ERROR with every problem, and the running one stays.
+
+Under systemd (NOTIFY_SOCKET set) lvsd reports READY=1 once started, RELOADING=1 and
+READY=1 around each reload, and STOPPING=1 when it stops.`
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "", runHelp, stderr)
@@ -46,15 +51,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitFail
 	}
-	if *socket != "" {
-		cfg.Global.ControlSocket = *socket
-	}
 	if *metricsListen != "" {
 		if err := config.CheckListenAddress(*metricsListen); err != nil {
 			fmt.Fprintf(stderr, "lvsd run: --metrics-listen: %v\n", err)
 			return exitUsage
 		}
-		cfg.Global.MetricsListen = *metricsListen
+	}
+
+	notifier := sdnotify.FromEnv()
+	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *path, Socket: *socket, MetricsListen: *metricsListen,
+		Version: version, Log: log, Metrics: metrics.Handler,
+		Notify: func(states ...string) {
+			if err := notifier.Notify(states...); err != nil {
+				log.Warn("tell systemd", "states", states, "err", err)
+			}
+		}})
+	if err != nil {
+		log.Error("lvsd stopped with an error", "err", err)
+		return exitFail
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -68,13 +82,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				log.Warn("SIGHUP received: configuration reload is not implemented yet; keeping the running configuration")
+				log.Info("SIGHUP received: reloading", "config", *path)
+				d.Reload(ctx) // logs what it applied, or every problem at ERROR
 			}
 		}
 	}()
 
 	log.Info("starting", "version", version, "config", *path, "summary", cfg.Summary())
-	if err := daemon.Run(ctx, daemon.Options{Config: cfg, Version: version, Log: log, Metrics: metrics.Handler}); err != nil {
+	if err := d.Run(ctx); err != nil {
 		log.Error("lvsd stopped with an error", "err", err)
 		return exitFail
 	}

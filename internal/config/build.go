@@ -545,7 +545,8 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 		s.errAt(b.Attrs["ops"].NameRange, "ops (one-packet scheduling) needs protocol \"UDP\"")
 	}
 	vs.PersistenceTimeout, _, _ = s.duration(b, "persistence_timeout", 0)
-	q, qAttr, _ := s.integer(b, "quorum", 1, math.MaxInt32, DefaultQuorum)
+	// keepalived refuses quorum 0 too: a service that is up with no live real server.
+	q, qAttr, qOK := s.integer(b, "quorum", 1, math.MaxInt32, DefaultQuorum)
 	vs.Quorum = int(q)
 	h, _, _ := s.integer(b, "hysteresis", 0, math.MaxInt32, 0)
 	vs.Hysteresis = int(h)
@@ -637,7 +638,7 @@ func (s *sink) buildVirtualServer(b *rawBlock, vipOwner map[netip.Addr]seenAt) (
 		total += rs.Weight
 		vs.RealServers = append(vs.RealServers, rs)
 	}
-	if len(vs.RealServers) > 0 && vs.Quorum > total {
+	if len(vs.RealServers) > 0 && vs.Quorum > total && (qOK || qAttr == nil) {
 		rng := rangeOf(b)
 		if qAttr != nil {
 			rng = qAttr.Range

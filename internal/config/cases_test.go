@@ -403,6 +403,14 @@ virtual_server "10.0.0.1:81" {
 		},
 	},
 	{
+		name: "quorum 0 refused",
+		src: `virtual_server "10.0.0.1:80" {
+  quorum = 0
+  real_server "10.0.0.2" { weight = 0 }
+}`,
+		want: []string{`t.hcl:2:12: quorum must be from 1 to 2147483647, got 0`},
+	},
+	{
 		name: "sched flags",
 		src: `virtual_server "10.0.0.1:80" {
   lb_algo = "rr"

@@ -161,7 +161,7 @@ func (p Plan) Find(kind, parent, id string) (Change, bool) {
 // InstanceID is a VRRP instance's identity: "eth0 vrid 51 IPv4 multicast".
 func InstanceID(in *VRRPInstance) string {
 	fam := "IPv4"
-	if len(in.VIPs) > 0 && in.VIPs[0].Prefix.Addr().Is6() {
+	if in.IPv6 {
 		fam = "IPv6"
 	}
 	cast := "multicast"
@@ -197,8 +197,9 @@ func SyncDaemonID(sd *SyncDaemon) string {
 }
 
 // instanceRestartFields cannot change on a running VRRP instance: the raw socket is bound
-// to unicast_src_ip, and the link watcher follows the tracked interfaces.
-var instanceRestartFields = []string{"unicast_src_ip", "track_interface"}
+// to unicast_src_ip, the link watcher follows the tracked interfaces, and the protocol
+// version changes the packets and the timers.
+var instanceRestartFields = []string{"unicast_src_ip", "track_interface", "vrrp_version"}
 
 // instanceTransitionFields may make a running instance change state: its rank against the
 // other routers, or whether it preempts.

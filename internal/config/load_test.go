@@ -92,8 +92,8 @@ func TestLoadFull(t *testing.T) {
 			{
 				Name: "[2001:db8::1]:53", Addr: ap("[2001:db8::1]:53"), IPv6: true, Protocol: ProtoUDP, OPS: true,
 				LBAlgo: "mh", SchedFallback: true, PersistenceTimeout: time.Minute,
-				PersistenceGranularity: net.CIDRMask(64, 128), DelayLoop: 60 * time.Second, Quorum: 0, Pos: pos(91, 1),
-				RealServers: []RealServer{{Addr: ap("[2001:db8::10]:5353"), Weight: 0, Pos: pos(99, 3)}},
+				PersistenceGranularity: net.CIDRMask(64, 128), DelayLoop: 60 * time.Second, Quorum: 3, Pos: pos(91, 1),
+				RealServers: []RealServer{{Addr: ap("[2001:db8::10]:5353"), Weight: 3, Pos: pos(99, 3)}},
 			},
 		},
 		Localnodes: []Localnode{{Name: "web", VRRPInstance: "VI_1", Mode: ModeFWMark, VIP: ip("172.16.0.30"),

@@ -48,18 +48,28 @@ func ListenControl(path string) (net.Listener, error) {
 	return ln, nil
 }
 
-// ServeControl answers status requests on ln until ctx ends, then closes ln and removes
-// the socket file.
-func ServeControl(ctx context.Context, ln net.Listener, status func() Status, log *slog.Logger) error {
+// Controller is what the control socket serves: the daemon, or a fake in tests.
+type Controller interface {
+	Status() Status
+	// Reload re-reads the configuration the daemon was started with and applies it.
+	Reload(ctx context.Context) Result
+	// Plan says what reloading the configuration at path would change.
+	Plan(ctx context.Context, path string) Result
+}
+
+// ServeControl answers requests on ln until ctx ends, then closes ln and removes the
+// socket file.
+func ServeControl(ctx context.Context, ln net.Listener, c Controller, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+statusPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(status()); err != nil {
+		if err := enc.Encode(c.Status()); err != nil {
 			log.Warn("control socket: write status", "err", err)
 		}
 	})
+	handleReload(mux, c, log)
 	srv := defaultControlLimits.server(mux)
 	done := make(chan struct{})
 	go func() {
@@ -79,22 +89,14 @@ func ServeControl(ctx context.Context, ln net.Listener, status func() Status, lo
 
 // FetchStatus asks the daemon listening on socket for its status.
 func FetchStatus(ctx context.Context, socket string) (*Status, error) {
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socket)
-		},
-	}}
+	client := controlClient(socket)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://lvsd"+statusPath, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("no lvsd is listening on %s (is it running? is --socket right?)", socket)
-		}
-		return nil, fmt.Errorf("query %s: %w", socket, err)
+		return nil, dialError(socket, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +21,18 @@ import (
 
 // Options are what `lvsd run` hands the daemon.
 type Options struct {
-	Config  *config.Config // validated
+	Config *config.Config // validated, as loaded from ConfigPath
+	// ConfigPath is the --config path: SIGHUP and `lvsd reload` load it again.
+	ConfigPath string
+	// Socket, when set, overrides global.control_socket, at start and on every reload.
+	Socket  string
 	Version string
 	Log     *slog.Logger
+	// Notify tells the service manager about readiness, reloads and the stop (systemd's
+	// sd_notify); nil: nobody to tell.
+	Notify func(state ...string)
+	// MetricsListen, when set, overrides global.metrics_listen, at start and on reload.
+	MetricsListen string
 	// Metrics, when set, builds the handler of /metrics on global.metrics_listen from the
 	// status snapshot (the daemon does not import the metrics package; lvsd run wires it).
 	Metrics func(status func() Status) http.Handler
@@ -33,58 +43,172 @@ type Options struct {
 // share of that.
 const stopBudget = 1500 * time.Millisecond
 
-// Run starts every configured part, serves the control socket, and stops gracefully when
-// ctx ends. Everything that can fail for a reason the user must fix (no IPVS in the
-// kernel, a missing interface, no permission for raw sockets, a busy control socket) is
-// checked before anything on the system changes.
-func Run(ctx context.Context, o Options) error {
-	cfg, log := o.Config, o.Log
-	d := &daemon{cfg: cfg, log: log, version: o.Version, started: time.Now()}
+// Daemon is lvsd at run time: New prepares it without changing the system, Run runs it
+// until its context ends, and Apply changes a running daemon to a new configuration.
+// Its components are keyed by identity (see config.Diff), never by position.
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	started time.Time
+	ln      net.Listener
+	metrics *metricsEndpoint // nil: off
 
-	// Preflight: nothing below changes the system.
+	applyMu sync.Mutex // one Apply (reload) at a time
+
+	mu       sync.Mutex // guards what status and the VRRP reactions read
+	cfg      *config.Config
+	vrrp     map[string]*vrrpRunner // by config.InstanceID
+	lvs      *lvsState              // nil until a configuration needs IPVS
+	local    *localnode.Manager
+	follower *lvs.SyncFollower // nil without lvs_sync_daemon
+	running  bool              // Run is between start and stop: Apply may change things
+	sysctls  []SysctlStatus
+
+	closeKernel func()
+	env         vrrpEnv // how instances are prepared; contexts set by Run
+	vrrpWG      sync.WaitGroup
+	lvsWG       sync.WaitGroup
+	lvsCtx      context.Context // the LVS goroutines' context, set by Run
+	fail        func(error)     // reports a component failure to Run
+}
+
+// New checks everything that can fail for a reason the user must fix (no IPVS in the
+// kernel, a missing interface, no permission for raw sockets, a busy control socket) and
+// prepares every part. Nothing on the system changes: no VIP, no advert, no IPVS service,
+// no iptables rule.
+func New(o Options) (*Daemon, error) {
+	cfg := o.Config
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Notify == nil {
+		o.Notify = func(...string) {}
+	}
+	d := &Daemon{opts: o, log: o.Log, cfg: cfg, started: time.Now(), vrrp: map[string]*vrrpRunner{}}
+	d.overrides(cfg)
+	ok := false
+	defer func() {
+		if !ok {
+			d.closePrepared()
+		}
+	}()
+	if err := d.prepareLVS(cfg); err != nil {
+		return nil, err
+	}
+	local, err := localnode.New(cfg.Localnodes, localnode.LinuxDeps(), d.log.With("component", "localnode"))
+	if err != nil {
+		return nil, fmt.Errorf("localnode: %w", err)
+	}
+	d.local = local
+	d.follower = newFollower(cfg.SyncDaemon, d.log)
+	ln, err := ListenControl(cfg.Global.ControlSocket)
+	if err != nil {
+		return nil, err
+	}
+	d.ln = ln
+	if d.metrics, err = openMetrics(cfg.Global.MetricsListen, o.Metrics, d.Status, d.log); err != nil {
+		return nil, err
+	}
+	d.env = vrrpEnv{links: vrrp.NewLinkWatcher(), addrs: vrrp.NewAddresses(), garp: vrrp.NewAnnouncer(), react: d.react, log: d.log,
+		ctx: context.Background(), hooksCtx: context.Background()}
+	// The instances are prepared by Run (their contexts are Run's); check their links now
+	// so that a missing interface is refused before anything else happens.
+	for i := range cfg.VRRPInstances {
+		if err := checkInstanceLinks(&cfg.VRRPInstances[i]); err != nil {
+			return nil, atPos(cfg.VRRPInstances[i].Pos, err)
+		}
+	}
+	ok = true
+	return d, nil
+}
+
+// prepareLVS checks that IPVS is there when cfg needs it and, with virtual servers, opens
+// it and builds the reconciler and the health manager; nothing on the system changes.
+func (d *Daemon) prepareLVS(cfg *config.Config) error {
 	need := ipvsUsers(cfg)
-	if len(cfg.VirtualServers) == 0 && need != "" {
+	if need == "" {
+		return nil
+	}
+	if len(cfg.VirtualServers) == 0 {
+		// Only the sync daemon or backup_only needs IPVS: check it is there.
 		if err := lvs.CheckAvailable(); err != nil {
 			return fmt.Errorf("%s need IPVS: %w", need, err)
 		}
+		return nil
 	}
-	if len(cfg.VirtualServers) > 0 {
-		kernel, closeKernel, err := openIPVS(cfg.Global.IPVSBackend) // checks that IPVS is there
-		if errors.Is(err, lvs.ErrNoIPVS) {
-			return fmt.Errorf("%s need IPVS: %w", need, err)
-		}
-		if err != nil {
-			return fmt.Errorf("open IPVS: %w", err)
-		}
-		defer closeKernel()
-		d.lvs = newLVSState(cfg, lvs.NewReconciler(kernel, log.With("component", "ipvs")))
-		health, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{
-			Log: log.With("component", "healthcheck"), OnChange: d.lvs.onChange,
-		})
-		if err != nil {
-			return fmt.Errorf("health checks: %w", err)
-		}
-		d.lvs.health = health
-	}
-	local, err := localnode.New(cfg.Localnodes, localnode.LinuxDeps(), log.With("component", "localnode"))
-	if err != nil {
-		return fmt.Errorf("localnode: %w", err)
-	}
-	d.local = local
-	var follower *lvs.SyncFollower
-	if sd := cfg.SyncDaemon; sd != nil {
-		follower = lvs.NewSyncFollower(lvs.KernelSyncDaemons{}, sd.Interface, sd.SyncID, log.With("component", "lvs_sync_daemon"))
-	}
-	ln, err := ListenControl(cfg.Global.ControlSocket)
+	st, closeKernel, err := d.newLVS(cfg)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-	metrics, err := openMetrics(cfg.Global.MetricsListen, o.Metrics, d.status, log)
-	if err != nil {
-		return err
+	d.lvs, d.closeKernel = st, closeKernel
+	return nil
+}
+
+// newLVS opens IPVS (which checks that it is there) and builds the desired-table state
+// with its reconciler and health manager, for cfg's virtual servers.
+func (d *Daemon) newLVS(cfg *config.Config) (*lvsState, func(), error) {
+	kernel, closeKernel, err := openIPVS(cfg.Global.IPVSBackend)
+	if errors.Is(err, lvs.ErrNoIPVS) {
+		return nil, nil, fmt.Errorf("%s need IPVS: %w", ipvsUsers(cfg), err)
 	}
-	defer metrics.close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open IPVS: %w", err)
+	}
+	st := newLVSState(cfg, lvs.NewReconciler(kernel, d.log.With("component", "ipvs")))
+	health, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{
+		Log: d.log.With("component", "healthcheck"), OnChange: st.onChange,
+	})
+	if err != nil {
+		closeKernel()
+		return nil, nil, fmt.Errorf("health checks: %w", err)
+	}
+	st.health = health
+	return st, closeKernel, nil
+}
+
+// closePrepared releases what New prepared when Run never ran.
+func (d *Daemon) closePrepared() {
+	if d.ln != nil {
+		d.ln.Close()
+	}
+	d.metrics.close()
+	if d.closeKernel != nil {
+		d.closeKernel()
+	}
+}
+
+func newFollower(sd *config.SyncDaemon, log *slog.Logger) *lvs.SyncFollower {
+	if sd == nil {
+		return nil
+	}
+	return lvs.NewSyncFollower(lvs.KernelSyncDaemons{}, sd.Interface, sd.SyncID, log.With("component", "lvs_sync_daemon"))
+}
+
+// atPos prefixes an error with the position of the block it concerns.
+func atPos(p config.Pos, err error) error { return &posError{pos: p, err: err} }
+
+type posError struct {
+	pos config.Pos
+	err error
+}
+
+func (e *posError) Error() string { return e.pos.String() + ": " + e.err.Error() }
+func (e *posError) Unwrap() error { return e.err }
+
+// Run starts every configured part, serves the control socket, and stops gracefully when
+// ctx ends. It may be called once.
+func (d *Daemon) Run(ctx context.Context) error {
+	cfg, log := d.cfg, d.log
+	// The first failure of a component stops the daemon; later ones are only logged.
+	failed := make(chan error, 1)
+	d.fail = func(err error) {
+		select {
+		case failed <- err:
+		default:
+			log.Error("component failed during stop", "err", err)
+		}
+	}
+	defer d.closePrepared()
 
 	// Components get their own contexts so that they stop in order, not all at once.
 	vrrpCtx, stopVRRP := context.WithCancel(context.WithoutCancel(ctx))
@@ -92,81 +216,59 @@ func Run(ctx context.Context, o Options) error {
 	// Hooks outlive the instances: notify_stop is queued as an instance stops.
 	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHooks()
-	runners, err := newVRRP(vrrpCtx, hooksCtx, cfg, vrrp.NewLinkWatcher(), vrrp.NewAddresses(), vrrp.NewAnnouncer(),
-		reactions(local, cfg.SyncDaemon, follower), log)
+	d.env.ctx, d.env.hooksCtx = vrrpCtx, hooksCtx
+	runners, err := prepareRunners(&d.env, cfg.VRRPInstances)
 	if err != nil {
 		return err
 	}
+	d.mu.Lock()
 	d.vrrp = runners
+	d.mu.Unlock()
 
 	// The first change to the system: localnode rules for the role we start in (BACKUP).
 	// If they cannot be installed, nothing else has been touched yet.
-	if err := local.Start(ctx); err != nil {
+	if err := d.local.Start(ctx); err != nil {
 		for _, r := range runners {
 			r.close()
 		}
 		return fmt.Errorf("localnode: %w", err)
 	}
 
-	// The first failure of a component stops the daemon; later ones are only logged.
-	failed := make(chan error, 1)
-	fail := func(err error) {
-		select {
-		case failed <- err:
-		default:
-			log.Error("component failed during stop", "err", err)
-		}
-	}
-	var lvsWG, vrrpWG, ctlWG sync.WaitGroup
-
 	// LVS: sysctls, then the reconciler converging the kernel to the desired table.
 	lvsCtx, stopLVS := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLVS()
+	d.lvsCtx = lvsCtx
 	if d.lvs != nil {
 		d.applySysctls()
-		lvsWG.Add(2)
-		go func() {
-			defer lvsWG.Done()
-			if err := d.lvs.health.Run(lvsCtx); err != nil && !errors.Is(err, context.Canceled) {
-				fail(fmt.Errorf("health checks: %w", err))
-			}
-		}()
-		go func() {
-			defer lvsWG.Done()
-			if err := d.lvs.run(lvsCtx, cfg.Global.ReconcileInterval, log); err != nil && !errors.Is(err, context.Canceled) {
-				fail(fmt.Errorf("IPVS reconciler: %w", err))
-			}
-		}()
+		d.startLVS()
 	}
-
 	for _, r := range runners {
-		vrrpWG.Add(1)
-		go func() {
-			defer vrrpWG.Done()
-			if err := r.inst.Run(vrrpCtx); err != nil {
-				fail(err)
-			}
-		}()
+		r.start(&d.vrrpWG, d.fail)
 	}
 
 	ctlCtx, stopCtl := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCtl()
+	var ctlWG sync.WaitGroup
 	ctlWG.Add(1)
 	go func() {
 		defer ctlWG.Done()
-		if err := ServeControl(ctlCtx, ln, d.status, log); err != nil {
-			fail(fmt.Errorf("control socket: %w", err))
+		if err := ServeControl(ctlCtx, d.ln, d, log); err != nil {
+			d.fail(fmt.Errorf("control socket: %w", err))
 		}
 	}()
 	ctlWG.Add(1)
 	go func() {
 		defer ctlWG.Done()
-		if err := metrics.serve(ctlCtx); err != nil {
-			fail(fmt.Errorf("metrics endpoint: %w", err))
+		if err := d.metrics.serve(ctlCtx); err != nil {
+			d.fail(fmt.Errorf("metrics endpoint: %w", err))
 		}
 	}()
+	d.mu.Lock()
+	d.running = true
+	d.mu.Unlock()
 	log.Info("running", "control_socket", cfg.Global.ControlSocket, "vrrp_instances", len(runners),
 		"virtual_servers", len(cfg.VirtualServers))
+	d.opts.Notify("READY=1", "STATUS=running")
 
 	var runErr error
 	select {
@@ -175,13 +277,23 @@ func Run(ctx context.Context, o Options) error {
 	case runErr = <-failed:
 		log.Error("stopping after a failure", "err", runErr)
 	}
+	d.opts.Notify("STOPPING=1")
+
+	// No reload from here on; one under way finishes first.
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
+	d.mu.Lock()
+	d.running = false
+	runners = d.vrrp
+	cfg = d.cfg
+	d.mu.Unlock()
 
 	// Graceful stop, in order: VRRP (priority-0 advert, VIPs removed, notify_stop), then the
 	// IPVS services lvsd owns, then the control socket.
 	deadline, cancel := context.WithTimeout(context.Background(), stopBudget)
 	defer cancel()
 	stopVRRP()
-	vrrpWG.Wait()
+	d.vrrpWG.Wait()
 	for _, r := range runners {
 		if err := r.queue.Close(deadline); err != nil {
 			log.Warn("notify scripts still running at stop were killed", "err", err)
@@ -189,16 +301,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	// The instances told localnode and the sync daemon they stopped (INIT); now remove
 	// lvsd's rules and daemons altogether.
-	if err := local.Stop(deadline); err != nil {
+	if err := d.local.Stop(deadline); err != nil {
 		log.Error("remove localnode rules on stop", "err", err)
 	}
-	if follower != nil {
-		if err := follower.Stop(); err != nil {
+	if d.follower != nil {
+		if err := d.follower.Stop(); err != nil {
 			log.Error("stop IPVS sync daemon", "err", err)
 		}
 	}
 	stopLVS()
-	lvsWG.Wait()
+	d.lvsWG.Wait()
 	if d.lvs != nil {
 		d.lvs.stop(deadline, cfg.Global.KeepIPVSOnStop, log)
 	}
@@ -207,53 +319,63 @@ func Run(ctx context.Context, o Options) error {
 	return runErr
 }
 
-// daemon holds the running parts for status reporting.
-type daemon struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	version string
-	started time.Time
-	vrrp    []*vrrpRunner
-	lvs     *lvsState
-	local   *localnode.Manager
-
-	mu      sync.Mutex
-	sysctls []SysctlStatus
+// startLVS runs the health checks and the reconciler under Run's LVS context.
+func (d *Daemon) startLVS() {
+	st, ctx := d.lvs, d.lvsCtx
+	d.lvsWG.Add(2)
+	go func() {
+		defer d.lvsWG.Done()
+		if err := st.health.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			d.fail(fmt.Errorf("health checks: %w", err))
+		}
+	}()
+	go func() {
+		defer d.lvsWG.Done()
+		if err := st.run(ctx, d.cfg.Global.ReconcileInterval, d.log); err != nil && !errors.Is(err, context.Canceled) {
+			d.fail(fmt.Errorf("IPVS reconciler: %w", err))
+		}
+	}()
 }
 
-func (d *daemon) status() Status {
-	st := Status{
-		RouterID:       d.cfg.Global.RouterID,
-		Version:        d.version,
+// Status is the daemon's view for the control socket.
+func (d *Daemon) Status() Status {
+	d.mu.Lock()
+	cfg, runners, st := d.cfg, d.vrrp, d.lvs
+	sysctls := slices.Clone(d.sysctls)
+	d.mu.Unlock()
+	out := Status{
+		RouterID:       cfg.Global.RouterID,
+		Version:        d.opts.Version,
 		StartedAt:      d.started,
 		VRRP:           []VRRPStatus{},
 		VirtualServers: []VirtualServerStatus{},
+		Sysctls:        sysctls,
 	}
-	for _, r := range d.vrrp {
-		st.VRRP = append(st.VRRP, vrrpStatus(r.inst.Status()))
+	// Instances in configuration order.
+	for i := range cfg.VRRPInstances {
+		if r := runners[config.InstanceID(&cfg.VRRPInstances[i])]; r != nil {
+			out.VRRP = append(out.VRRP, vrrpStatus(r.inst.Status()))
+		}
 	}
-	if d.lvs != nil {
-		st.VirtualServers = d.lvs.status()
-		r := d.lvs.rec.Status()
-		st.IPVS = &IPVSStatus{Backend: d.cfg.Global.IPVSBackend, LastReconcile: r.Last, Took: r.Took, Ops: r.Ops,
+	if st != nil {
+		out.VirtualServers = st.status()
+		r := st.rec.Status()
+		out.IPVS = &IPVSStatus{Backend: cfg.Global.IPVSBackend, LastReconcile: r.Last, Took: r.Took, Ops: r.Ops,
 			Failed: r.Failed, Error: r.Err, Owned: r.Owned, Applied: r.Applied}
-		d.addKernelCounters(&st)
+		d.addKernelCounters(st, &out)
 	}
 	if d.local != nil {
 		for _, l := range d.local.Status() {
-			st.Localnodes = append(st.Localnodes, LocalnodeStatus{Name: l.Name, Mode: l.Mode, Role: l.Role, Installed: l.Installed, Error: l.Error})
+			out.Localnodes = append(out.Localnodes, LocalnodeStatus{Name: l.Name, Mode: l.Mode, Role: l.Role, Installed: l.Installed, Error: l.Error})
 		}
 	}
-	d.mu.Lock()
-	st.Sysctls = append(st.Sysctls, d.sysctls...)
-	d.mu.Unlock()
-	return st
+	return out
 }
 
 // applySysctls sets the director's kernel settings for the forwarding methods in use, in
 // this network namespace, and keeps the outcome for status. A failure is logged, not
 // fatal: the user may have set it already some other way, and status shows it.
-func (d *daemon) applySysctls() {
+func (d *Daemon) applySysctls() {
 	var ifaces []string
 	for _, in := range d.cfg.VRRPInstances {
 		ifaces = append(ifaces, in.Interface)
@@ -265,6 +387,7 @@ func (d *daemon) applySysctls() {
 	res := lvs.ApplySysctls(lvs.ProcSys{}, lvs.DirectorSysctls(forwardingKinds(d.cfg.VirtualServers), ifaces))
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.sysctls = d.sysctls[:0]
 	for _, r := range res {
 		s := SysctlStatus{Key: r.Key, Value: r.Value, Reason: r.Reason}
 		if r.Err != nil {
@@ -305,16 +428,17 @@ func ipvsUsers(cfg *config.Config) string {
 	return strings.Join(users, " and ")
 }
 
-// reactions are what a VRRP transition changes besides the user's hooks, in the order of
-// the architecture: localnode rules for the new role first, then the IPVS sync daemon's
-// role (it follows the instance named in lvs_sync_daemon).
-func reactions(local *localnode.Manager, sd *config.SyncDaemon, follower *lvs.SyncFollower) func(string) []func(vrrp.State) {
-	return func(name string) []func(vrrp.State) {
-		fs := []func(vrrp.State){func(s vrrp.State) { local.OnState(name, s) }}
-		if sd != nil && follower != nil && sd.VRRPInstance == name {
-			fs = append(fs, follower.OnState)
-		}
-		return fs
+// react is what a VRRP transition changes besides the user's hooks, in the order of the
+// architecture: localnode rules for the new role first, then the IPVS sync daemon's role
+// (it follows the instance named in lvs_sync_daemon). instance is the instance's current
+// name: a reload may rename it.
+func (d *Daemon) react(instance string, state vrrp.State) {
+	d.mu.Lock()
+	local, follower, sd := d.local, d.follower, d.cfg.SyncDaemon
+	d.mu.Unlock()
+	local.OnState(instance, state)
+	if follower != nil && sd != nil && sd.VRRPInstance == instance {
+		follower.OnState(state)
 	}
 }
 

@@ -13,7 +13,7 @@ func healthConfig(vss []config.VirtualServer) []healthcheck.VirtualServer {
 	for i := range vss {
 		vs := &vss[i]
 		h := healthcheck.VirtualServer{
-			Name:       vs.Name,
+			Name:       config.ServiceID(vs), // identity: a reload finds it again
 			DelayLoop:  vs.DelayLoop,
 			Alpha:      vs.Alpha,
 			Quorum:     vs.Quorum,

@@ -20,8 +20,8 @@ type KernelCounters struct {
 // addKernelCounters reads the kernel's IPVS table and attaches each real server's
 // counters. A failed read leaves them out: status and metrics still serve the rest, and the
 // reconciler reports the failure in status.ipvs.error.
-func (d *daemon) addKernelCounters(st *Status) {
-	t, err := d.lvs.rec.Read()
+func (d *Daemon) addKernelCounters(s *lvsState, st *Status) {
+	t, err := s.rec.Read()
 	if err != nil {
 		d.log.Debug("read IPVS counters", "err", err)
 		return

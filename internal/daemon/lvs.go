@@ -12,52 +12,59 @@ import (
 )
 
 // lvsState owns the desired IPVS table: the health checks change which destinations each
-// virtual server has, and the reconciler converges the kernel to it.
+// virtual server has, and the reconciler converges the kernel to it. Virtual servers are
+// keyed by identity (config.ServiceID), which is also their name in the health manager.
 type lvsState struct {
-	cfg     *config.Config
 	rec     *lvs.Reconciler
 	updates chan lvs.Table
-
-	index  map[string]int // virtual server name -> index in cfg.VirtualServers
-	health *healthcheck.Manager
+	health  *healthcheck.Manager
 
 	ownedFile string    // see owned.go
 	saved     []lvs.Key // what ownedFile holds; used by run's goroutine, then by stop
 
 	mu    sync.Mutex
-	dests [][]healthcheck.Dest
+	vss   []config.VirtualServer        // the configured virtual servers, in config order
+	dests map[string][]healthcheck.Dest // by config.ServiceID
 }
 
 func newLVSState(cfg *config.Config, rec *lvs.Reconciler) *lvsState {
-	s := &lvsState{cfg: cfg, rec: rec, updates: make(chan lvs.Table, 1), ownedFile: ownedPath(cfg.Global.ControlSocket)}
-	s.dests = make([][]healthcheck.Dest, len(cfg.VirtualServers))
-	s.index = make(map[string]int, len(cfg.VirtualServers))
-	for i, vs := range cfg.VirtualServers {
-		s.index[vs.Name] = i
-	}
+	s := &lvsState{rec: rec, updates: make(chan lvs.Table, 1), ownedFile: ownedPath(cfg.Global.ControlSocket),
+		dests: map[string][]healthcheck.Dest{}}
+	s.vss = cfg.VirtualServers
 	return s
 }
 
 // onChange is the health manager's callback: a virtual server's destinations changed.
-func (s *lvsState) onChange(vs string, dests []healthcheck.Dest) {
-	if i, ok := s.index[vs]; ok {
-		s.setDests(i, dests)
-	}
-}
-
-// setDests replaces virtual server i's destinations and schedules a reconcile.
-func (s *lvsState) setDests(i int, dests []healthcheck.Dest) {
+func (s *lvsState) onChange(id string, dests []healthcheck.Dest) {
 	s.mu.Lock()
-	s.dests[i] = dests
+	s.dests[id] = dests
 	s.mu.Unlock()
 	s.push()
+}
+
+// setConfig makes vss the configured virtual servers (a reload): the destinations of the
+// ones that stay are kept until the health manager says otherwise. It does not push: the
+// caller pushes once the health manager has applied the same change.
+func (s *lvsState) setConfig(vss []config.VirtualServer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := map[string]bool{}
+	for i := range vss {
+		keep[config.ServiceID(&vss[i])] = true
+	}
+	for id := range s.dests {
+		if !keep[id] {
+			delete(s.dests, id)
+		}
+	}
+	s.vss = vss
 }
 
 // push offers the current desired table to the reconciler; an unread older table is
 // replaced, since only the latest matters.
 func (s *lvsState) push() {
 	s.mu.Lock()
-	t := desiredTable(s.cfg.VirtualServers, s.dests)
+	t := desiredTable(s.vss, s.dests)
 	s.mu.Unlock()
 	for {
 		select {
@@ -125,13 +132,18 @@ func (s *lvsState) stop(ctx context.Context, keep bool, log *slog.Logger) {
 }
 
 func (s *lvsState) status() []VirtualServerStatus {
-	var hs []healthcheck.VirtualServerStatus
+	health := map[string]healthcheck.VirtualServerStatus{}
 	if s.health != nil {
-		hs = s.health.Status()
+		for _, h := range s.health.Status() {
+			health[h.Name] = h
+		}
 	}
-	out := make([]VirtualServerStatus, 0, len(s.cfg.VirtualServers))
-	for i := range s.cfg.VirtualServers {
-		vs := &s.cfg.VirtualServers[i]
+	s.mu.Lock()
+	vss := s.vss
+	s.mu.Unlock()
+	out := make([]VirtualServerStatus, 0, len(vss))
+	for i := range vss {
+		vs := &vss[i]
 		vst := VirtualServerStatus{
 			Name:        vs.Name,
 			Protocol:    vs.Protocol.String(),
@@ -147,8 +159,7 @@ func (s *lvsState) status() []VirtualServerStatus {
 		if vs.SorryServer != nil {
 			vst.SorryServer = vs.SorryServer.String()
 		}
-		if i < len(hs) {
-			h := hs[i]
+		if h, ok := health[config.ServiceID(vs)]; ok {
 			vst.QuorumUp, vst.SorryActive = h.QuorumUp, h.SorryActive
 			inKernel := map[string]int{}
 			for _, d := range h.Dests {

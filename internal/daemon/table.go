@@ -58,8 +58,8 @@ func forward(k config.LBKind) lvs.Forward {
 }
 
 // desiredTable is the IPVS table the config asks for, given the destinations the health
-// checks currently want for each virtual server (dests[i] for cfg.VirtualServers[i]).
-func desiredTable(vss []config.VirtualServer, dests [][]healthcheck.Dest) lvs.Table {
+// checks currently want for each virtual server (by config.ServiceID).
+func desiredTable(vss []config.VirtualServer, dests map[string][]healthcheck.Dest) lvs.Table {
 	t := make(lvs.Table, 0, len(vss))
 	for i := range vss {
 		vs := &vss[i]
@@ -69,7 +69,7 @@ func desiredTable(vss []config.VirtualServer, dests [][]healthcheck.Dest) lvs.Ta
 		for _, rs := range vs.RealServers {
 			thresholds[rs.Addr] = [2]uint32{rs.UpperThreshold, rs.LowerThreshold}
 		}
-		for _, d := range dests[i] {
+		for _, d := range dests[config.ServiceID(vs)] {
 			th := thresholds[d.Address]
 			s.Destinations = append(s.Destinations, lvs.Destination{
 				Addr:           d.Address.Addr(),

@@ -33,10 +33,9 @@ func TestDesiredTable(t *testing.T) {
 			PersistenceGranularity: net.CIDRMask(128, 128),
 		},
 	}
-	dests := [][]healthcheck.Dest{
-		{{Address: ap("10.0.0.11:80"), Weight: 3}, {Address: ap("10.0.0.12:80"), Weight: 0}},
-		{{Address: ap("10.0.0.21:0"), Weight: 1}},
-		nil,
+	dests := map[string][]healthcheck.Dest{
+		"TCP 10.0.0.1:80": {{Address: ap("10.0.0.11:80"), Weight: 3}, {Address: ap("10.0.0.12:80"), Weight: 0}},
+		"fwmark 3":        {{Address: ap("10.0.0.21:0"), Weight: 1}},
 	}
 	got := desiredTable(vss, dests)
 	want := lvs.Table{

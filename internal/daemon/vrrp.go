@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/lvsd/lvsd/internal/config"
@@ -74,118 +76,210 @@ func openVRRPConn(in *config.VRRPInstance, primary netip.Addr) (vrrp.Conn, error
 // hookNotifier runs an instance's notify scripts in transition order, as keepalived does:
 // the state's own script (notify_master, notify_backup, notify_fault, notify_stop) and
 // then `notify` with INSTANCE NAME STATE PRIORITY. Other reactions to a transition
-// (localnode rules) run first, through next.
+// (localnode rules, the sync daemon's role) run first, through react. A reload may
+// change the scripts (set).
 type hookNotifier struct {
+	mu    sync.Mutex
 	cfg   *config.VRRPInstance
 	queue *script.Queue
-	next  []func(state vrrp.State)
+	react func(instance string, state vrrp.State)
+	own   []func(vrrp.State) // the instance's own reactions (accept_mode rules)
+	state vrrp.State         // the last state notified
+}
+
+// set makes cfg the instance's configuration (a reload). When what its own reactions
+// depend on changed (accept_mode rules name its VIPs), the old ones are told the instance
+// stopped and the new ones the state it is in, so that the rules follow.
+func (n *hookNotifier) set(cfg *config.VRRPInstance, log *slog.Logger) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	prev := n.cfg
+	n.cfg = cfg
+	if prev.Name == cfg.Name && prev.AcceptMode == cfg.AcceptMode && prev.Priority == cfg.Priority &&
+		slices.Equal(prev.VIPs, cfg.VIPs) {
+		return
+	}
+	own, err := acceptModeReactions(cfg, log)
+	if err != nil {
+		log.Error("accept_mode rules", "err", err, "cause", "reload")
+		return
+	}
+	old := n.own
+	n.own = own
+	if len(old) == 0 && len(own) == 0 || n.state == vrrp.StateInit {
+		return
+	}
+	for _, f := range old {
+		f(vrrp.StateInit)
+	}
+	for _, f := range own {
+		f(n.state)
+	}
 }
 
 func (n *hookNotifier) Notify(instance string, state vrrp.State, priority uint8) {
-	for _, f := range n.next {
+	if n.react != nil {
+		n.react(instance, state)
+	}
+	n.mu.Lock()
+	cfg := n.cfg
+	n.state = state
+	for _, f := range n.own {
 		f(state)
 	}
+	n.mu.Unlock()
 	stateName := state.String()
 	var own string
 	switch state {
 	case vrrp.StateMaster:
-		own = n.cfg.NotifyMaster
+		own = cfg.NotifyMaster
 	case vrrp.StateBackup:
-		own = n.cfg.NotifyBackup
+		own = cfg.NotifyBackup
 	case vrrp.StateFault:
-		own = n.cfg.NotifyFault
+		own = cfg.NotifyFault
 	case vrrp.StateInit: // the engine signals its stop as INIT
-		own = n.cfg.NotifyStop
+		own = cfg.NotifyStop
 		stateName = "STOP"
 	}
 	if own != "" {
 		_ = n.queue.Enqueue(own) // errors are logged by the queue
 	}
-	if n.cfg.Notify != "" {
-		_ = n.queue.Enqueue(n.cfg.Notify, "INSTANCE", instance, stateName, strconv.Itoa(int(priority)))
+	if cfg.Notify != "" {
+		_ = n.queue.Enqueue(cfg.Notify, "INSTANCE", instance, stateName, strconv.Itoa(int(priority)))
 	}
 }
 
-// vrrpRunner is one instance with the effects it owns.
+// vrrpRunner is one instance with the effects it owns. It is prepared (socket open,
+// nothing on the system changed), then started, and stopped on its own (a reload removes
+// it) or with the daemon.
 type vrrpRunner struct {
-	inst  *vrrp.Instance
-	conn  vrrp.Conn // owned by inst once it runs; closed by close() if it never does
-	queue *script.Queue
+	id       string // config.InstanceID
+	inst     *vrrp.Instance
+	conn     vrrp.Conn // owned by inst once it runs; closed by close() if it never does
+	queue    *script.Queue
+	notifier *hookNotifier
+	primary  netip.Addr
+	ctx      context.Context    // inst's and its link watcher's
+	cancel   context.CancelFunc // stops inst and its link watcher
+	done     chan struct{}      // closed when inst.Run returned
 }
 
-// close releases a runner that was prepared but never run.
+// close releases a runner that was prepared but never started.
 func (r *vrrpRunner) close() {
+	r.cancel()
 	r.conn.Close()
 	r.queue.Close(context.Background())
 }
 
-// newVRRP prepares every instance: it resolves interfaces and source addresses and opens
-// the raw sockets. ctx stops the link watchers; hooksCtx, which must outlive the
-// instances so that notify_stop still runs, owns the hook queues. Nothing on the system changes here (no VIP, no advert), so a failure
-// leaves the machine as it was.
-func newVRRP(ctx, hooksCtx context.Context, cfg *config.Config, links vrrp.LinkWatcher, addrs vrrp.Addresses,
-	garp vrrp.Announcer, reactions func(name string) []func(vrrp.State), log *slog.Logger) ([]*vrrpRunner, error) {
-	var runners []*vrrpRunner
-	closeAll := func() {
-		for _, r := range runners {
-			r.close()
+// start runs the instance until its context (a child of the daemon's VRRP context) ends;
+// fail reports a failure of Run.
+func (r *vrrpRunner) start(wg *sync.WaitGroup, fail func(error)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(r.done)
+		if err := r.inst.Run(r.ctx); err != nil {
+			fail(err)
+		}
+	}()
+}
+
+// stop stops a started runner as on SIGTERM (a MASTER sends a priority-0 advert, VIPs
+// are removed, notify_stop runs) and waits for its hooks within ctx.
+func (r *vrrpRunner) stop(ctx context.Context, log *slog.Logger) {
+	r.cancel()
+	<-r.done
+	if err := r.queue.Close(ctx); err != nil {
+		log.Warn("notify scripts still running at stop were killed", "instance", r.inst.Status().Name, "err", err)
+	}
+}
+
+// vrrpEnv is what preparing an instance needs besides its config.
+type vrrpEnv struct {
+	ctx      context.Context // parent of every instance's context (link watchers, Run)
+	hooksCtx context.Context // outlives the instances: notify_stop runs as they stop
+	links    vrrp.LinkWatcher
+	addrs    vrrp.Addresses
+	garp     vrrp.Announcer
+	react    func(instance string, state vrrp.State)
+	log      *slog.Logger
+}
+
+// prepareRunner resolves the interfaces and source address of one instance and opens its
+// raw socket and link watch. Nothing on the system changes (no VIP, no advert), so a
+// failure leaves the machine as it was; the error names the block and its position.
+func prepareRunner(env *vrrpEnv, in *config.VRRPInstance) (*vrrpRunner, error) {
+	where := fmt.Sprintf("vrrp_instance %q", in.Name)
+	if err := checkInstanceLinks(in); err != nil {
+		return nil, err
+	}
+	primary, err := sourceAddr(in)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if err := ownAddressIsVIP(in, primary); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	ilog := env.log.With("instance", in.Name)
+	accept, err := acceptModeReactions(in, ilog)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	conn, err := openVRRPConn(in, primary)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	ctx, cancel := context.WithCancel(env.ctx)
+	queue := script.NewQueue(env.hooksCtx, ilog.With("component", "hooks"), hookTimeout)
+	notifier := &hookNotifier{cfg: in, queue: queue, react: env.react, own: accept}
+	icfg := instanceConfig(in, primary)
+	fail := func(err error) (*vrrpRunner, error) {
+		cancel()
+		conn.Close()
+		queue.Close(context.Background())
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	ch, err := env.links.Watch(ctx, vrrp.WatchedLinks(icfg))
+	if err != nil {
+		return fail(fmt.Errorf("watch links: %w", err))
+	}
+	inst, err := vrrp.NewInstance(icfg, vrrp.Deps{
+		Conn: conn, Addresses: env.addrs, Announcer: env.garp, Notifier: notifier, Links: ch, Log: env.log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return &vrrpRunner{id: config.InstanceID(in), inst: inst, conn: conn, queue: queue, notifier: notifier,
+		primary: primary, ctx: ctx, cancel: cancel, done: make(chan struct{})}, nil
+}
+
+// checkInstanceLinks checks that the interfaces an instance needs exist here.
+func checkInstanceLinks(in *config.VRRPInstance) error {
+	where := fmt.Sprintf("vrrp_instance %q", in.Name)
+	if _, err := net.InterfaceByName(in.Interface); err != nil {
+		return fmt.Errorf("%s: interface %q: %w", where, in.Interface, err)
+	}
+	for _, t := range in.TrackInterfaces {
+		if _, err := net.InterfaceByName(t); err != nil {
+			return fmt.Errorf("%s: track_interface %q: %w", where, t, err)
 		}
 	}
-	for i := range cfg.VRRPInstances {
-		in := &cfg.VRRPInstances[i]
-		where := fmt.Sprintf("vrrp_instance %q (%s)", in.Name, in.Pos)
-		if _, err := net.InterfaceByName(in.Interface); err != nil {
-			closeAll()
-			return nil, fmt.Errorf("%s: interface %q: %w", where, in.Interface, err)
-		}
-		for _, t := range in.TrackInterfaces {
-			if _, err := net.InterfaceByName(t); err != nil {
-				closeAll()
-				return nil, fmt.Errorf("%s: track_interface %q: %w", where, t, err)
+	return nil
+}
+
+// prepareRunners prepares every instance of cfg, keyed by identity; on error the ones
+// already prepared are closed.
+func prepareRunners(env *vrrpEnv, ins []config.VRRPInstance) (map[string]*vrrpRunner, error) {
+	runners := map[string]*vrrpRunner{}
+	for i := range ins {
+		r, err := prepareRunner(env, &ins[i])
+		if err != nil {
+			for _, r := range runners {
+				r.close()
 			}
+			return nil, err
 		}
-		primary, err := sourceAddr(in)
-		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		if err := ownAddressIsVIP(in, primary); err != nil {
-			closeAll()
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		conn, err := openVRRPConn(in, primary)
-		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		ilog := log.With("instance", in.Name)
-		queue := script.NewQueue(hooksCtx, ilog.With("component", "hooks"), hookTimeout)
-		accept, err := acceptModeReactions(in, ilog)
-		if err != nil {
-			conn.Close()
-			queue.Close(context.Background())
-			closeAll()
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		notifier := &hookNotifier{cfg: in, queue: queue, next: append(reactions(in.Name), accept...)}
-		icfg := instanceConfig(in, primary)
-		ch, err := links.Watch(ctx, vrrp.WatchedLinks(icfg))
-		if err != nil {
-			conn.Close()
-			queue.Close(context.Background())
-			closeAll()
-			return nil, fmt.Errorf("%s: watch links: %w", where, err)
-		}
-		inst, err := vrrp.NewInstance(icfg, vrrp.Deps{
-			Conn: conn, Addresses: addrs, Announcer: garp, Notifier: notifier, Links: ch, Log: log,
-		})
-		if err != nil {
-			conn.Close()
-			queue.Close(context.Background())
-			closeAll()
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		runners = append(runners, &vrrpRunner{inst: inst, conn: conn, queue: queue})
+		runners[r.id] = r
 	}
 	return runners, nil
 }

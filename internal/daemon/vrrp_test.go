@@ -61,7 +61,7 @@ func TestHookNotifierOrder(t *testing.T) {
 	}
 	q := script.NewQueue(context.Background(), nil, 10*time.Second)
 	var reactions []string
-	n := &hookNotifier{cfg: cfg, queue: q, next: []func(vrrp.State){func(s vrrp.State) { reactions = append(reactions, s.String()) }}}
+	n := &hookNotifier{cfg: cfg, queue: q, react: func(_ string, s vrrp.State) { reactions = append(reactions, s.String()) }}
 	n.Notify("VI_1", vrrp.StateBackup, 100)
 	n.Notify("VI_1", vrrp.StateMaster, 100)
 	n.Notify("VI_1", vrrp.StateFault, 100)

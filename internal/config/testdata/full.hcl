@@ -95,9 +95,9 @@ virtual_server "[2001:db8::1]:53" {
   mh_fallback = true
   persistence_timeout = 60
   persistence_granularity = 64
-  quorum   = 0
+  quorum   = 3
   real_server "[2001:db8::10]:5353" {
-    weight = 0
+    weight = 3
   }
 }
 

@@ -1,0 +1,354 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"github.com/lvsd/lvsd/healthcheck"
+	"github.com/lvsd/lvsd/internal/config"
+	"github.com/lvsd/lvsd/internal/sdnotify"
+	"github.com/lvsd/lvsd/localnode"
+	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/vrrp"
+)
+
+// A reload is config.Diff applied kind by kind, each engine changing only what differs.
+// Everything that can fail (interfaces, raw sockets, IPVS, checker definitions, iptables)
+// is checked and acquired before the first change, so a reload that fails changes
+// nothing. Reloads are serialised (applyMu).
+
+// ErrNotRunning is returned by Apply outside Run.
+var ErrNotRunning = errors.New("lvsd is not running (starting or stopping): nothing applied")
+
+// Reload loads the configuration the daemon was started with again and applies it. Its
+// result lists the changes applied, or every problem (nothing applied).
+func (d *Daemon) Reload(ctx context.Context) Result {
+	d.opts.Notify("RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(sdnotify.MonotonicMicros(), 10))
+	defer d.opts.Notify("READY=1")
+	res := d.reload(ctx)
+	if len(res.Problems) > 0 {
+		d.log.Error("reload failed: running configuration unchanged", "config", d.opts.ConfigPath, "problems", len(res.Problems))
+		for _, p := range res.Problems {
+			d.log.Error("reload problem", "problem", p)
+		}
+		return res
+	}
+	if len(res.Changes) == 0 {
+		d.log.Info("reload: no change", "config", d.opts.ConfigPath)
+	}
+	for _, c := range res.Changes {
+		d.log.Info("reload applied", "change", c.String())
+	}
+	return res
+}
+
+func (d *Daemon) reload(ctx context.Context) Result {
+	if d.opts.ConfigPath == "" {
+		return Result{Problems: []string{"lvsd was started without a configuration path: nothing to reload"}}
+	}
+	cfg, res := loadForReload(d.opts.ConfigPath)
+	if cfg == nil {
+		return res
+	}
+	plan, err := d.Apply(ctx, cfg)
+	res.Changes = plan.Changes
+	if err != nil {
+		res.Changes = nil
+		res.Problems = problems(err)
+		return res
+	}
+	res.Applied = true
+	return res
+}
+
+// Plan says what reloading the configuration at path would change, and whether it could
+// be applied; it changes nothing.
+func (d *Daemon) Plan(_ context.Context, path string) Result {
+	if !filepath.IsAbs(path) {
+		return Result{Problems: []string{path + ": the path must be absolute (the daemon has its own working directory)"}}
+	}
+	cfg, res := loadForReload(path)
+	if cfg == nil {
+		return res
+	}
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
+	d.overrides(cfg)
+	plan := config.Diff(d.cfg, cfg)
+	res.Changes = plan.Changes
+	if diags := d.check(cfg, plan); len(diags) > 0 {
+		res.Problems = problems(diags)
+	}
+	return res
+}
+
+// loadForReload loads path; on failure the Result carries the diagnostics.
+func loadForReload(path string) (*config.Config, Result) {
+	var res Result
+	cfg, err := config.Load(path)
+	if err != nil {
+		res.Problems = problems(err)
+		return nil, res
+	}
+	for _, w := range cfg.Warnings {
+		res.Warnings = append(res.Warnings, w.String())
+	}
+	return cfg, res
+}
+
+// problems renders an error as FILE:LINE:COL: lines.
+func problems(err error) []string {
+	var diags config.Diagnostics
+	if errors.As(err, &diags) {
+		out := make([]string, len(diags))
+		for i, d := range diags {
+			out[i] = d.String()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// overrides applies what the command line set over the configuration.
+func (d *Daemon) overrides(cfg *config.Config) {
+	if d.opts.Socket != "" {
+		cfg.Global.ControlSocket = d.opts.Socket
+	}
+	if d.opts.MetricsListen != "" {
+		cfg.Global.MetricsListen = d.opts.MetricsListen
+	}
+}
+
+// diagAt is a problem at the position of a block.
+func diagAt(p config.Pos, err error) config.Diagnostic {
+	return config.Diagnostic{File: p.File, Line: p.Line, Col: p.Col, Message: err.Error()}
+}
+
+// check finds what would make cfg fail to apply on this running daemon, without changing
+// or acquiring anything.
+func (d *Daemon) check(cfg *config.Config, plan config.Plan) config.Diagnostics {
+	var diags config.Diagnostics
+	cur := d.cfg
+	pos := cfg.Global.Pos
+	if pos.File == "" && len(cfg.Files) > 0 {
+		pos.File = cfg.Files[0]
+	}
+	if cfg.Global.ControlSocket != cur.Global.ControlSocket {
+		diags = append(diags, diagAt(pos, fmt.Errorf("control_socket cannot change while lvsd runs (%s -> %s): restart lvsd to move it",
+			cur.Global.ControlSocket, cfg.Global.ControlSocket)))
+	}
+	if cfg.Global.MetricsListen != cur.Global.MetricsListen {
+		diags = append(diags, diagAt(pos, fmt.Errorf("metrics_listen cannot change while lvsd runs (%q -> %q): restart lvsd",
+			cur.Global.MetricsListen, cfg.Global.MetricsListen)))
+	}
+	if d.lvs != nil && cfg.Global.IPVSBackend != cur.Global.IPVSBackend {
+		diags = append(diags, diagAt(pos, fmt.Errorf("ipvs_backend cannot change while lvsd runs (%s -> %s): restart lvsd to switch",
+			cur.Global.IPVSBackend, cfg.Global.IPVSBackend)))
+	}
+	for _, c := range plan.Of(config.KindVRRPInstance) {
+		if c.Op == config.OpRemove || (c.Op == config.OpChange && !c.Restart) {
+			continue
+		}
+		if in := instanceByID(cfg, c.ID); in != nil {
+			if err := checkInstanceLinks(in); err != nil {
+				diags = append(diags, diagAt(in.Pos, err))
+			}
+		}
+	}
+	if _, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{}); err != nil {
+		diags = append(diags, diagAt(pos, fmt.Errorf("health checks: %w", err)))
+	}
+	if d.lvs == nil {
+		if need := ipvsUsers(cfg); need != "" {
+			if err := lvs.CheckAvailable(); err != nil {
+				diags = append(diags, diagAt(pos, fmt.Errorf("%s need IPVS: %w", need, err)))
+			}
+		}
+	}
+	if _, err := localnode.New(cfg.Localnodes, localnode.LinuxDeps(), nil); err != nil {
+		diags = append(diags, diagAt(pos, fmt.Errorf("localnode: %w", err)))
+	}
+	diags.Sort()
+	return diags
+}
+
+func instanceByID(cfg *config.Config, id string) *config.VRRPInstance {
+	for i := range cfg.VRRPInstances {
+		if config.InstanceID(&cfg.VRRPInstances[i]) == id {
+			return &cfg.VRRPInstances[i]
+		}
+	}
+	return nil
+}
+
+// Apply makes cfg the running configuration, changing only what differs from the current
+// one (see config.Diff), and returns the changes. When it fails (the error lists every
+// problem, with positions where they have one) nothing has changed.
+func (d *Daemon) Apply(ctx context.Context, cfg *config.Config) (config.Plan, error) {
+	d.applyMu.Lock()
+	defer d.applyMu.Unlock()
+	d.mu.Lock()
+	running := d.running
+	d.mu.Unlock()
+	if !running {
+		return config.Plan{}, ErrNotRunning
+	}
+	d.overrides(cfg)
+	plan := config.Diff(d.cfg, cfg)
+	if diags := d.check(cfg, plan); len(diags) > 0 {
+		return plan, diags
+	}
+
+	// Acquire what the new parts need: raw sockets of new and restarted instances, IPVS.
+	prepared := map[string]*vrrpRunner{}
+	release := func() {
+		for _, r := range prepared {
+			r.close()
+		}
+	}
+	for _, c := range plan.Of(config.KindVRRPInstance) {
+		if c.Op == config.OpAdd || c.Restart {
+			in := instanceByID(cfg, c.ID)
+			r, err := prepareRunner(&d.env, in)
+			if err != nil {
+				release()
+				return plan, config.Diagnostics{diagAt(in.Pos, err)}
+			}
+			prepared[c.ID] = r
+		}
+	}
+	var newLVS *lvsState
+	if d.lvs == nil && len(cfg.VirtualServers) > 0 {
+		st, closeKernel, err := d.newLVS(cfg)
+		if err != nil {
+			release()
+			return plan, err
+		}
+		newLVS, d.closeKernel = st, closeKernel
+	}
+
+	// Commit, engine by engine, in the order of a start: VRRP, LVS, localnode, sync.
+	var errs []error
+	d.applyVRRP(ctx, cfg, plan, prepared)
+	if newLVS != nil {
+		d.mu.Lock()
+		d.lvs = newLVS
+		d.mu.Unlock()
+		d.startLVS()
+	} else if d.lvs != nil {
+		d.lvs.setConfig(cfg.VirtualServers)
+		if err := d.lvs.health.Apply(healthConfig(cfg.VirtualServers)); err != nil {
+			errs = append(errs, fmt.Errorf("health checks: %w", err))
+		}
+		d.lvs.push()
+	}
+	if len(plan.Of(config.KindVirtualServer)) > 0 && d.lvs != nil {
+		d.applySysctls()
+	}
+	d.mu.Lock()
+	d.cfg = cfg
+	d.mu.Unlock()
+	if len(plan.Of(config.KindLocalnode)) > 0 {
+		if err := d.local.Apply(cfg.Localnodes, d.localRole); err != nil {
+			errs = append(errs, fmt.Errorf("localnode: %w", err))
+		}
+	}
+	d.applySync(cfg, plan)
+	return plan, errors.Join(errs...)
+}
+
+// applyVRRP stops removed instances, reconfigures changed ones in place, and starts the
+// new and restarted ones (prepared).
+func (d *Daemon) applyVRRP(ctx context.Context, cfg *config.Config, plan config.Plan, prepared map[string]*vrrpRunner) {
+	d.mu.Lock()
+	runners := d.vrrp
+	d.mu.Unlock()
+	next := make(map[string]*vrrpRunner, len(cfg.VRRPInstances))
+	for id, r := range runners {
+		next[id] = r
+	}
+	stop, cancel := context.WithTimeout(context.Background(), stopBudget)
+	defer cancel()
+	for _, c := range plan.Of(config.KindVRRPInstance) {
+		r := runners[c.ID]
+		switch {
+		case c.Op == config.OpRemove || c.Restart:
+			r.stop(stop, d.log)
+			delete(next, c.ID)
+			d.log.Info("VRRP instance stopped", "instance", c.Name, "cause", "reload: "+string(c.Op))
+		case c.Op == config.OpChange:
+			in := instanceByID(cfg, c.ID)
+			if err := r.inst.Reconfigure(ctx, instanceConfig(in, r.primary)); err != nil {
+				// Checked before: cannot happen short of a stopping daemon.
+				d.log.Error("reconfigure VRRP instance", "instance", in.Name, "err", err)
+			}
+		}
+	}
+	for id, r := range prepared {
+		next[id] = r
+		r.start(&d.vrrpWG, d.fail)
+	}
+	// Hooks and the instance's own reactions follow the new configuration (scripts may
+	// have changed, VIPs that accept_mode rules name, blocks moved).
+	for i := range cfg.VRRPInstances {
+		in := &cfg.VRRPInstances[i]
+		if r := next[config.InstanceID(in)]; r != nil && prepared[config.InstanceID(in)] == nil {
+			r.notifier.set(in, d.log.With("instance", in.Name))
+		}
+	}
+	d.mu.Lock()
+	d.vrrp = next
+	d.mu.Unlock()
+}
+
+// state is the current state of the instance named name (INIT when there is none).
+func (d *Daemon) state(name string) vrrp.State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if in := d.cfg.Instance(name); in != nil {
+		if r := d.vrrp[config.InstanceID(in)]; r != nil {
+			return r.inst.Status().State
+		}
+	}
+	return vrrp.StateInit
+}
+
+func (d *Daemon) localRole(instance string) localnode.Role {
+	return localnode.RoleFor(d.state(instance))
+}
+
+// applySync restarts the sync daemon only when its interface or sync_id changed; when it
+// only follows another (or renamed) instance, it takes that instance's role.
+func (d *Daemon) applySync(cfg *config.Config, plan config.Plan) {
+	changes := plan.Of(config.KindSyncDaemon)
+	if len(changes) == 0 {
+		return
+	}
+	replaced := false
+	for _, c := range changes {
+		replaced = replaced || c.Op != config.OpChange
+	}
+	d.mu.Lock()
+	f := d.follower
+	d.mu.Unlock()
+	if replaced && f != nil {
+		if err := f.Stop(); err != nil {
+			d.log.Error("stop IPVS sync daemon", "err", err, "cause", "reload")
+		}
+		f = nil
+	}
+	if replaced {
+		f = newFollower(cfg.SyncDaemon, d.log)
+	}
+	d.mu.Lock()
+	d.follower = f
+	d.mu.Unlock()
+	if f != nil && cfg.SyncDaemon != nil {
+		if s := d.state(cfg.SyncDaemon.VRRPInstance); s != vrrp.StateInit {
+			f.OnState(s)
+		}
+	}
+}
