@@ -41,6 +41,7 @@ type Collector struct {
 	vrrpState, vrrpPriority, vrrpEffective, vrrpSent, vrrpReceived *prometheus.Desc
 	vrrpBecame, vrrpReleased, vrrpTransitions, vrrpDropped         *prometheus.Desc
 	vrrpErrors, vrrpMismatch                                       *prometheus.Desc
+	vrrpInfo                                                       *prometheus.Desc
 
 	vsQuorum, vsSorry                                   *prometheus.Desc
 	rsUp, rsWeight, rsFailures, rsActive, rsInactive    *prometheus.Desc
@@ -68,6 +69,7 @@ func NewCollector(status func() daemon.Status) *Collector {
 		vrrpDropped:     desc("lvsd_vrrp_packets_dropped_total", "VRRP packets discarded, by reason.", append(vrrpLabels, "reason")...),
 		vrrpErrors:      desc("lvsd_vrrp_errors_total", "Failed VRRP effects (send, add_vip, remove_vip, garp, recv).", append(vrrpLabels, "kind")...),
 		vrrpMismatch:    desc("lvsd_vrrp_address_list_mismatches_total", "Accepted adverts whose VIP list differs from ours.", vrrpLabels...),
+		vrrpInfo:        desc("lvsd_vrrp_instance_info", "Always 1; the instance's VRRP version (2 or 3) and address family (inet or inet6) as labels.", append(vrrpLabels, "version", "family")...),
 
 		vsQuorum:      desc("lvsd_virtual_server_quorum_up", "1 when the virtual server has its quorum of healthy real servers.", vsLabels...),
 		vsSorry:       desc("lvsd_virtual_server_sorry_server_active", "1 when the sorry server replaces the real servers.", vsLabels...),
@@ -97,7 +99,7 @@ func NewCollector(status func() daemon.Status) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.started,
 		c.vrrpState, c.vrrpPriority, c.vrrpEffective, c.vrrpSent, c.vrrpReceived, c.vrrpBecame, c.vrrpReleased,
-		c.vrrpTransitions, c.vrrpDropped, c.vrrpErrors, c.vrrpMismatch,
+		c.vrrpTransitions, c.vrrpDropped, c.vrrpErrors, c.vrrpMismatch, c.vrrpInfo,
 		c.vsQuorum, c.vsSorry, c.rsUp, c.rsWeight, c.rsFailures, c.rsActive, c.rsInactive,
 		c.rsConns, c.rsInPkts, c.rsOutPkts, c.rsInBytes, c.rsOutBytes, c.checkDuration,
 		c.recDuration, c.recLast, c.recOps, c.recFailed, c.recError, c.recRepairs, c.ownedServices,
@@ -132,6 +134,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.vrrpReleased, float64(v.ReleasedMaster), l...)
 		counter(c.vrrpTransitions, float64(v.Transitions), l...)
 		counter(c.vrrpMismatch, float64(v.AddrMismatches), l...)
+		gauge(c.vrrpInfo, 1, append(l, strconv.Itoa(v.Version), v.Family)...)
 		for reason, n := range v.Drops {
 			counter(c.vrrpDropped, float64(n), append(l, reason)...)
 		}

@@ -27,11 +27,13 @@ func fixedStatus() daemon.Status {
 		RouterID: "director-a", Version: "v1.2.3", StartedAt: time.Unix(1700000000, 0),
 		VRRP: []daemon.VRRPStatus{{
 			Name: "VI_1", State: "MASTER", Priority: 150, EffectivePriority: 140, Interface: "eth0", VRID: 51,
+			Version: 2, Family: "inet",
 			AdvertsSent: 60, AdvertsReceived: 3, BecameMaster: 2, ReleasedMaster: 1, Transitions: 4,
 			Drops:  map[string]uint64{"ttl": 2, "auth": 0},
 			Errors: map[string]uint64{"send": 1},
 		}, {
 			Name: "VI_2", State: "FAULT", Priority: 100, EffectivePriority: 100, Interface: "eth1", VRID: 52,
+			Version: 3, Family: "inet6",
 		}},
 		VirtualServers: []daemon.VirtualServerStatus{{
 			Name: "192.0.2.10:80", Address: "192.0.2.10", Port: 80, Protocol: "TCP", QuorumUp: true,
@@ -58,6 +60,10 @@ lvsd_build_info{router_id="director-a",version="v1.2.3"} 1
 # HELP lvsd_start_time_seconds When the daemon started, in seconds since the Unix epoch.
 # TYPE lvsd_start_time_seconds gauge
 lvsd_start_time_seconds 1.7e+09
+# HELP lvsd_vrrp_instance_info Always 1; the instance's VRRP version (2 or 3) and address family (inet or inet6) as labels.
+# TYPE lvsd_vrrp_instance_info gauge
+lvsd_vrrp_instance_info{family="inet",instance="VI_1",interface="eth0",version="2",vrid="51"} 1
+lvsd_vrrp_instance_info{family="inet6",instance="VI_2",interface="eth1",version="3",vrid="52"} 1
 # HELP lvsd_vrrp_state VRRP state of the instance: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.
 # TYPE lvsd_vrrp_state gauge
 lvsd_vrrp_state{instance="VI_1",interface="eth0",vrid="51"} 2
@@ -141,7 +147,7 @@ lvsd_ipvs_reconcile_error{backend="batched"} 1
 # TYPE lvsd_ipvs_repairs_total counter
 lvsd_ipvs_repairs_total{backend="batched"} 17
 `
-	names := []string{"lvsd_build_info", "lvsd_start_time_seconds", "lvsd_vrrp_state", "lvsd_vrrp_priority",
+	names := []string{"lvsd_build_info", "lvsd_start_time_seconds", "lvsd_vrrp_instance_info", "lvsd_vrrp_state", "lvsd_vrrp_priority",
 		"lvsd_vrrp_effective_priority", "lvsd_vrrp_became_master_total", "lvsd_vrrp_released_master_total",
 		"lvsd_vrrp_adverts_sent_total", "lvsd_vrrp_packets_dropped_total", "lvsd_real_server_up", "lvsd_real_server_weight",
 		"lvsd_real_server_active_connections", "lvsd_real_server_incoming_bytes_total", "lvsd_real_server_outgoing_packets_total",
