@@ -33,7 +33,7 @@ func FuzzControlRequest(f *testing.F) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- ServeControl(ctx, ln, func() Status { return Status{RouterID: "fuzz"} }, slog.New(slog.DiscardHandler))
+		done <- ServeControl(ctx, ln, &fakeController{status: Status{RouterID: "fuzz"}}, slog.New(slog.DiscardHandler))
 	}()
 	f.Cleanup(func() {
 		cancel()
