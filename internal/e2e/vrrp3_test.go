@@ -188,3 +188,43 @@ func TestAcceptModeOff(t *testing.T) {
 		t.Fatalf("accept_mode rule left after stop:\n%s", rules)
 	}
 }
+
+// TestV3IPv6Unicast: two lvsd routers, IPv6 instance in unicast mode (unicast_src_ip and
+// unicast_peer IPv6): the master's adverts reach the backup, which stays backup and takes
+// over when the master is killed.
+func TestV3IPv6Unicast(t *testing.T) {
+	l := newLab(t)
+	for _, x := range []struct {
+		h    *netns.Host
+		addr string
+	}{{l.R1, r1IP6}, {l.R2, r2IP6}} {
+		if err := x.h.EnableIPv6(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.h.IP("addr", "add", x.addr, "dev", x.h.If); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ip1, ip2 := strings.TrimSuffix(r1IP6, "/64"), strings.TrimSuffix(r2IP6, "/64")
+	spec := func(prio int, state, src, peer string) Spec {
+		return Spec{Priority: prio, State: state, Version: 3, AdvertInt: 0.5, VIPs: []string{VIP6 + "/64"},
+			SrcIP: src, Peers: []string{peer}}
+	}
+	m := l.lvsd(l.R1, spec(150, "MASTER", ip1, ip2))
+	l.wantState(m, "MASTER", electTimeout)
+	b := l.lvsd(l.R2, spec(100, "BACKUP", ip2, ip1))
+	l.wantState(b, "BACKUP", electTimeout)
+	l.stable(b, "BACKUP", 3*time.Second)
+	st, err := b.Instance("VI_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.MasterIP != ip1 || st.AdvertsReceived == 0 || st.Family != "inet6" {
+		t.Fatalf("backup status %+v: want the master's unicast adverts from %s", st, ip1)
+	}
+	m.Proc.Kill()
+	l.wantState(b, "MASTER", 5*time.Second)
+	if err := WaitVIP(l.R2, VIP6, true, time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
