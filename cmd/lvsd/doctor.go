@@ -18,8 +18,9 @@ finding, with its fix. Nothing is changed. Checked:
     interfaces) for LVS-DR; for a VIP on lo (LVS-DR across segments) arp_ignore=0 and no
     strict rp_filter on the VRRP interface;
   - IPVS and each lb_algo's scheduler are available for the running kernel;
-  - the firewall (iptables-save and nft list ruleset of this network namespace) lets VRRP
-    (IP protocol 112, to 224.0.0.18 unless unicast_peer is set) in;
+  - the firewall (iptables-save, ip6tables-save and nft list ruleset of this network
+    namespace) lets VRRP (IP protocol 112, to 224.0.0.18 or ff02::12 unless unicast_peer
+    is set) in;
   - no other host answers ARP for a VIP that is not on this host (a short ARP probe);
   - when lvsd runs (control socket): no instance in FAULT, and each BACKUP hears adverts.
 

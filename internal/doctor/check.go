@@ -14,9 +14,9 @@ type Facts struct {
 	Sysctls map[string]string // key -> value; missing keys are absent
 	Links   map[string]Link   // by name
 	IPVS    IPVSFacts
-	// IPTablesSave and NFTRuleset are the dumps of the current network namespace's
-	// firewall; empty when the tool is missing (then that firewall is not judged).
-	IPTablesSave, NFTRuleset string
+	// IPTablesSave, IP6TablesSave and NFTRuleset are the dumps of the current network
+	// namespace's firewall; empty when the tool is missing (then it is not judged).
+	IPTablesSave, IP6TablesSave, NFTRuleset string
 	// ARP holds, for each probed VIP, the MAC that answered (nil: nobody did).
 	ARP map[netip.Addr]net.HardwareAddr
 	// Daemon is the running lvsd's view (nil: none answered on the control socket).
@@ -146,12 +146,16 @@ func Check(n Needs, f Facts) []Finding {
 	}
 
 	for _, v := range n.VRRP {
-		p := vrrpPacket{iface: v.Interface, multicast: v.Multicast}
+		p := vrrpPacket{iface: v.Interface, multicast: v.Multicast, ipv6: v.IPv6}
 		what := "VRRP (IP protocol 112)"
 		if v.Multicast {
-			what = "VRRP (IP protocol 112) to 224.0.0.18"
+			what += " to " + p.group().String()
 		}
-		for _, vd := range []verdict{iptablesVerdict(f.IPTablesSave, p), nftVerdict(f.NFTRuleset, p)} {
+		save := f.IPTablesSave
+		if v.IPv6 {
+			save = f.IP6TablesSave
+		}
+		for _, vd := range []verdict{iptablesVerdict(save, p), nftVerdict(f.NFTRuleset, p)} {
 			if vd.dropped {
 				add("%s on %s (vrrp_instance %q) is dropped by %s: the directors cannot hear each other and both become MASTER", vd.fix, what, v.Interface, v.Name, vd.by)
 			}

@@ -43,6 +43,15 @@ virtual_server "203.0.113.100:80" {
 }
 `
 
+const v6Config = `
+vrrp_instance "VI_6" {
+  vrrp_version      = 3
+  interface         = "eth0"
+  virtual_router_id = 52
+  virtual_ipaddress = ["2001:db8::100/64"]
+}
+`
+
 func needsOf(t *testing.T, hcl string) Needs {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "d.hcl")
@@ -132,6 +141,13 @@ func TestCheck(t *testing.T) {
 		{"unicast VRRP dropped by protocol", drLoConfig, func(f *Facts) {
 			f.IPTablesSave = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p 112 -j REJECT\nCOMMIT\n"
 		}, []string{"VRRP (IP protocol 112) on eth0"}},
+		{"IPv6 VRRP dropped by ip6tables", v6Config, func(f *Facts) {
+			f.IPTablesSave = "*filter\n:INPUT DROP [0:0]\nCOMMIT\n" // IPv4 only: not for this instance
+			f.IP6TablesSave = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -d ff02::12/128 -j DROP\nCOMMIT\n"
+		}, []string{"VRRP (IP protocol 112) to ff02::12 on eth0 (vrrp_instance \"VI_6\") is dropped by ip6tables rule"}},
+		{"IPv6 VRRP and nft", v6Config, func(f *Facts) {
+			f.NFTRuleset = "table inet fw {\n\tchain in {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tip protocol vrrp drop\n\t\tip6 nexthdr vrrp drop\n\t}\n}\n"
+		}, []string{"nft rule `ip6 nexthdr vrrp drop`"}},
 		{"unicast VRRP not hit by a multicast rule", drLoConfig, func(f *Facts) {
 			f.IPTablesSave = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -d 224.0.0.18/32 -j DROP\nCOMMIT\n"
 		}, nil},

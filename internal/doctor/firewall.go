@@ -8,14 +8,25 @@ import (
 	"github.com/lvsd/lvsd/internal/script"
 )
 
-// vrrpGroup is where VRRPv2 adverts go (RFC 3768).
-var vrrpGroup = netip.MustParseAddr("224.0.0.18")
+// The groups VRRP adverts go to (RFC 3768, RFC 5798).
+var (
+	vrrpGroup4 = netip.MustParseAddr("224.0.0.18")
+	vrrpGroup6 = netip.MustParseAddr("ff02::12")
+)
 
 // vrrpPacket is the advert the firewall is asked about: protocol 112, arriving on iface,
 // to the multicast group (or, with unicast peers, to this host's own address).
 type vrrpPacket struct {
 	iface     string
 	multicast bool
+	ipv6      bool
+}
+
+func (p vrrpPacket) group() netip.Addr {
+	if p.ipv6 {
+		return vrrpGroup6
+	}
+	return vrrpGroup4
 }
 
 // verdict is what a firewall does with a vrrpPacket.
@@ -46,7 +57,11 @@ func iptablesVerdict(save string, p vrrpPacket) verdict {
 			}
 		}
 	}
-	fix := fmt.Sprintf("iptables -I INPUT -i %s -p vrrp -j ACCEPT", p.iface)
+	tool := "iptables"
+	if p.ipv6 {
+		tool = "ip6tables"
+	}
+	fix := fmt.Sprintf("%s -I INPUT -i %s -p vrrp -j ACCEPT", tool, p.iface)
 	for _, r := range rules {
 		target, ok := iptablesMatch(r[2:], p)
 		if !ok {
@@ -56,11 +71,11 @@ func iptablesVerdict(save string, p vrrpPacket) verdict {
 		case "ACCEPT":
 			return verdict{}
 		case "DROP", "REJECT":
-			return verdict{dropped: true, by: "iptables rule `" + strings.Join(r, " ") + "`", fix: fix}
+			return verdict{dropped: true, by: tool + " rule `" + strings.Join(r, " ") + "`", fix: fix}
 		}
 	}
 	if policy == "DROP" {
-		return verdict{dropped: true, by: "iptables INPUT policy DROP (no rule accepts VRRP)", fix: fix}
+		return verdict{dropped: true, by: tool + " INPUT policy DROP (no rule accepts VRRP)", fix: fix}
 	}
 	return verdict{}
 }
@@ -84,7 +99,7 @@ func iptablesMatch(args []string, p vrrpPacket) (string, bool) {
 				return "", false
 			}
 		case "-s":
-			if val != "0.0.0.0/0" {
+			if val != "0.0.0.0/0" && val != "::/0" {
 				return "", false // only some sources: not every advert
 			}
 		case "-i":
@@ -120,7 +135,7 @@ func addrMatches(s string, p vrrpPacket) bool {
 	if pfx.Bits() == 0 {
 		return true
 	}
-	return p.multicast && pfx.Contains(vrrpGroup)
+	return p.multicast && pfx.Contains(p.group())
 }
 
 // nftVerdict evaluates every base chain on the input hook of an `nft list ruleset` dump
@@ -134,7 +149,7 @@ func nftVerdict(ruleset string, p vrrpPacket) verdict {
 	finish := func() *verdict {
 		if inInput && !decided && policy == "drop" {
 			return &verdict{dropped: true, by: fmt.Sprintf("nft chain %s %s: policy drop (no rule accepts VRRP)", table, chain),
-				fix: fmt.Sprintf("nft insert rule %s %s iifname %q ip protocol vrrp accept", table, chain, p.iface)}
+				fix: nftFix(table, chain, p)}
 		}
 		return nil
 	}
@@ -166,7 +181,7 @@ func nftVerdict(ruleset string, p vrrpPacket) verdict {
 				decided = true
 			case "drop", "reject":
 				return verdict{dropped: true, by: fmt.Sprintf("nft rule `%s` in chain %s %s", line, table, chain),
-					fix: fmt.Sprintf("nft insert rule %s %s iifname %q ip protocol vrrp accept", table, chain, p.iface)}
+					fix: nftFix(table, chain, p)}
 			}
 		}
 	}
@@ -190,13 +205,13 @@ func nftMatch(f []string, p vrrpPacket) (string, bool) {
 			}
 		case w == "comment":
 			i++
-		case (w == "ip" && next == "protocol") || (w == "meta" && next == "l4proto"):
-			if i+2 >= len(f) || !isVRRPProto(f[i+2]) {
+		case (w == "ip" && next == "protocol") || (w == "ip6" && next == "nexthdr") || (w == "meta" && next == "l4proto"):
+			if i+2 >= len(f) || !isVRRPProto(f[i+2]) || (w != "meta" && (w == "ip") == p.ipv6) {
 				return "", false
 			}
 			i += 2
-		case w == "ip" && next == "daddr":
-			if i+2 >= len(f) || !addrMatches(f[i+2], p) {
+		case (w == "ip" || w == "ip6") && next == "daddr":
+			if i+2 >= len(f) || (w == "ip6") != p.ipv6 || !addrMatches(f[i+2], p) {
 				return "", false
 			}
 			i += 2
@@ -210,4 +225,12 @@ func nftMatch(f []string, p vrrpPacket) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func nftFix(table, chain string, p vrrpPacket) string {
+	match := "ip protocol vrrp"
+	if p.ipv6 {
+		match = "ip6 nexthdr vrrp"
+	}
+	return fmt.Sprintf("nft insert rule %s %s iifname %q %s accept", table, chain, p.iface, match)
 }

@@ -76,6 +76,9 @@ func Gather(ctx context.Context, sys System, arp Prober, st StatusSource, n Need
 	if b, err := sys.Output(ctx, "iptables-save"); err == nil {
 		f.IPTablesSave = string(b)
 	}
+	if b, err := sys.Output(ctx, "ip6tables-save"); err == nil {
+		f.IP6TablesSave = string(b)
+	}
 	if b, err := sys.Output(ctx, "nft", "list", "ruleset"); err == nil {
 		f.NFTRuleset = string(b)
 	}

@@ -36,7 +36,8 @@ type IfaceNeed struct {
 type VRRPNeed struct {
 	Name      string
 	Interface string
-	Multicast bool // adverts to 224.0.0.18 (no unicast_peer)
+	Multicast bool // adverts to the VRRP group (no unicast_peer)
+	IPv6      bool // VRRPv3 over IPv6: adverts to ff02::12, judged by ip6tables
 	VIPs      []VIPNeed
 }
 
@@ -56,7 +57,7 @@ func NeedsOf(c *config.Config) Needs {
 		n.Interfaces = append(n.Interfaces, IfaceNeed{name, why})
 	}
 	for _, in := range c.VRRPInstances {
-		v := VRRPNeed{Name: in.Name, Interface: in.Interface, Multicast: len(in.UnicastPeers) == 0}
+		v := VRRPNeed{Name: in.Name, Interface: in.Interface, Multicast: len(in.UnicastPeers) == 0, IPv6: in.IPv6}
 		addIf(in.Interface, `interface of vrrp_instance "`+in.Name+`"`)
 		for _, t := range in.TrackInterfaces {
 			addIf(t, `track_interface of vrrp_instance "`+in.Name+`"`)
