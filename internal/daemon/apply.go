@@ -158,6 +158,7 @@ func (d *Daemon) check(cfg *config.Config, plan config.Plan) config.Diagnostics 
 			}
 		}
 	}
+	diags = append(diags, ownAddressDiags(cfg)...)
 	if _, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{}); err != nil {
 		diags = append(diags, diagAt(pos, fmt.Errorf("health checks: %w", err)))
 	}

@@ -19,3 +19,20 @@ func ownAddressIsVIP(in *config.VRRPInstance, own netip.Addr) error {
 	}
 	return nil
 }
+
+// ownAddressDiags checks every instance of a configuration about to be applied (a reload
+// may add a VIP to a running instance in place, without preparing it again).
+func ownAddressDiags(cfg *config.Config) config.Diagnostics {
+	var diags config.Diagnostics
+	for i := range cfg.VRRPInstances {
+		in := &cfg.VRRPInstances[i]
+		own, err := sourceAddr(in)
+		if err != nil {
+			continue // a missing interface or address is reported by the link checks
+		}
+		if err := ownAddressIsVIP(in, own); err != nil {
+			diags = append(diags, diagAt(in.Pos, fmt.Errorf("vrrp_instance %q: %w", in.Name, err)))
+		}
+	}
+	return diags
+}
