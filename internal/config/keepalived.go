@@ -96,6 +96,16 @@ func KeepalivedUnsupported(name string) (string, bool) {
 	return why, ok
 }
 
+// KeepalivedUnsupportedKeywords lists the keepalived keywords lvsd does not implement.
+func KeepalivedUnsupportedKeywords() []string {
+	out := make([]string, 0, len(keepalivedOnly))
+	for k := range keepalivedOnly {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Known reports whether lvsd's schema has an attribute or block called name inside the
 // block path (block types from the top level, e.g. ["virtual_server", "real_server"];
 // empty for the top level).

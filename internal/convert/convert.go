@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Options tune a conversion.
@@ -235,4 +237,26 @@ func (c *converter) unknown(n *Node, where string) {
 		return
 	}
 	c.warn(n, "unknown keyword %s; keepalived ignores it too, dropped", where)
+}
+
+// passThrough writes a keyword the mapping has no rule for when lvsd's schema has an
+// attribute of the same name in the same block: lvsd's keywords are keepalived's, so a
+// keyword lvsd gains later converts without a change here. A keyword alone is true.
+func (c *converter) passThrough(n *Node, b *hblock, path []string) bool {
+	if n.Block || c.opt.Supported == nil || !c.opt.Supported(path, n.Key) {
+		return false
+	}
+	switch {
+	case len(n.Args) == 0:
+		b.set(n.Key, cty.True, n.Pos, n.Comments...)
+	case len(n.Args) == 1:
+		if v, ok := number(n.Args[0]); ok {
+			b.set(n.Key, v, n.Pos, n.Comments...)
+		} else {
+			b.set(n.Key, cty.StringVal(n.Args[0]), n.Pos, n.Comments...)
+		}
+	default:
+		b.set(n.Key, strList(n.Args), n.Pos, n.Comments...)
+	}
+	return true
 }

@@ -121,6 +121,9 @@ func (c *converter) vsBody(n *Node, b *hblock, report bool) {
 				b.add(rs)
 			}
 		default:
+			if c.passThrough(k, b, path) {
+				continue
+			}
 			if why, ok := dropped[k.Key]; ok {
 				b.note("keepalived " + k.Text() + " dropped: " + why)
 			}
@@ -256,6 +259,9 @@ func (c *converter) realServer(n *Node) *hblock {
 		}
 		kind, ok := checkKinds[strings.ToUpper(k.Key)]
 		if !ok {
+			if c.passThrough(k, b, path) {
+				continue
+			}
 			if why, ok := dropped[k.Key]; ok {
 				b.note("keepalived " + k.Text() + " dropped: " + why)
 			}
@@ -323,6 +329,9 @@ func (c *converter) check(n *Node, kind string, path []string) *hblock {
 		case k.Key == "user" && kind == "misc_check":
 			c.notSupported(k, "a user per check script; use global_defs script_user")
 		default:
+			if c.passThrough(k, b, path) {
+				continue
+			}
 			if why, ok := dropped[k.Key]; ok {
 				b.note("keepalived " + k.Text() + " dropped: " + why)
 			}

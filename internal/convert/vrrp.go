@@ -135,10 +135,7 @@ func (c *converter) globalDefs(n *Node) *hblock {
 			g.note("keepalived vrrp_strict: written as accept_mode = false in every vrrp_instance")
 		default:
 			if attr, ok := globalInstanceDefaults[k.Key]; ok {
-				if _, lacks := Unsupported(attr); lacks || !c.supported(k, []string{"vrrp_instance"}, attr) {
-					if lacks {
-						c.notSupported(k, "the instance keyword "+attr)
-					}
+				if !c.supported(k, []string{"vrrp_instance"}, attr) {
 					continue
 				}
 				v, ok := number(k.Arg(0))
@@ -150,6 +147,9 @@ func (c *converter) globalDefs(n *Node) *hblock {
 					c.instDefaults = map[string]*item{}
 				}
 				c.instDefaults[attr] = &item{val: v, pos: k.Pos}
+				continue
+			}
+			if c.passThrough(k, g, path) {
 				continue
 			}
 			if k.Block && dropped[k.Key] != "" {
@@ -280,6 +280,9 @@ func (c *converter) vrrpInstance(n *Node) *hblock {
 				s.set("vrrp_instance", cty.StringVal(n.Arg(0)), k.Pos)
 			}
 		default:
+			if c.passThrough(k, b, path) {
+				continue
+			}
 			if why, ok := dropped[k.Key]; ok {
 				b.note("keepalived " + k.Text() + " dropped: " + why)
 			}
@@ -511,7 +514,9 @@ func (c *converter) vrrpScript(n *Node) *hblock {
 			}
 			c.simple(k, b, path, attrMap{"user": {"user", kString}})
 		default:
-			c.unknown(k, "in vrrp_script")
+			if !c.passThrough(k, b, path) {
+				c.unknown(k, "in vrrp_script")
+			}
 		}
 	}
 	return b
@@ -538,7 +543,9 @@ func (c *converter) trackFile(n *Node) *hblock {
 			}
 			c.simple(k, b, path, attrMap{"weight": {"weight", kNumber}})
 		default:
-			c.unknown(k, "in "+n.Key)
+			if !c.passThrough(k, b, path) {
+				c.unknown(k, "in "+n.Key)
+			}
 		}
 	}
 	return b
@@ -580,6 +587,9 @@ func (c *converter) syncGroup(n *Node) *hblock {
 				b.appendList(k.Key, c.tracks(k), k.Pos)
 			}
 		default:
+			if c.passThrough(k, b, path) {
+				continue
+			}
 			if why, ok := dropped[k.Key]; ok {
 				b.note("keepalived " + k.Text() + " dropped: " + why)
 			}
