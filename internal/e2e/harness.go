@@ -200,10 +200,17 @@ func StartLvsd(bin string, h *netns.Host, dir string, s Spec) (*Lvsd, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	l := &Lvsd{Host: h, Socket: filepath.Join(dir, "lvsd.sock"), Config: filepath.Join(dir, "lvsd.hcl")}
-	if err := os.WriteFile(l.Config, []byte(LvsdConfig(h.Name, l.Socket, s)), 0o644); err != nil {
+	config := filepath.Join(dir, "lvsd.hcl")
+	if err := os.WriteFile(config, []byte(LvsdConfig(h.Name, filepath.Join(dir, "lvsd.sock"), s)), 0o644); err != nil {
 		return nil, err
 	}
+	return StartLvsdConfig(bin, h, dir, config)
+}
+
+// StartLvsdConfig starts `lvsd run --config config` in h's namespace, with its control
+// socket in dir.
+func StartLvsdConfig(bin string, h *netns.Host, dir, config string) (*Lvsd, error) {
+	l := &Lvsd{Host: h, Socket: filepath.Join(dir, "lvsd.sock"), Config: config}
 	p, err := h.Start(bin, "run", "--config", l.Config, "--socket", l.Socket, "--log-level", "debug")
 	if err != nil {
 		return nil, err
@@ -321,20 +328,27 @@ type Keepalived struct {
 
 // StartKeepalived starts `keepalived -n -l -D -P -R` for s in h's namespace.
 func StartKeepalived(h *netns.Host, dir string, s Spec) (*Keepalived, error) {
-	if _, err := exec.LookPath("keepalived"); err != nil {
-		return nil, fmt.Errorf("keepalived is not installed (make deps installs it): %w", err)
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	k := &Keepalived{Host: h, Conf: filepath.Join(dir, "keepalived.conf"),
-		PidFile: filepath.Join(dir, "keepalived.pid"), VRRPPidFile: filepath.Join(dir, "vrrp.pid")}
-	if err := os.WriteFile(k.Conf, []byte(KeepalivedConfig(h.Name, s)), 0o644); err != nil {
+	conf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(conf, []byte(KeepalivedConfig(h.Name, s)), 0o644); err != nil {
 		return nil, err
 	}
+	return StartKeepalivedConf(h, dir, conf)
+}
+
+// StartKeepalivedConf starts keepalived (VRRP only) with the configuration file conf in
+// h's namespace, its pid files in dir; args are added to its command line (e.g. -i ID).
+func StartKeepalivedConf(h *netns.Host, dir, conf string, args ...string) (*Keepalived, error) {
+	if _, err := exec.LookPath("keepalived"); err != nil {
+		return nil, fmt.Errorf("keepalived is not installed (make deps installs it): %w", err)
+	}
+	k := &Keepalived{Host: h, Conf: conf,
+		PidFile: filepath.Join(dir, "keepalived.pid"), VRRPPidFile: filepath.Join(dir, "vrrp.pid")}
 	// -n foreground, -l log to stderr, -D detailed log, -P VRRP only, -R do not respawn
 	// the VRRP child (a SIGKILLed child must stay dead).
-	p, err := h.Start("keepalived", "-n", "-l", "-D", "-P", "-R", "-f", k.Conf, "-p", k.PidFile, "-r", k.VRRPPidFile)
+	p, err := h.Start("keepalived", append([]string{"-n", "-l", "-D", "-P", "-R", "-f", k.Conf, "-p", k.PidFile, "-r", k.VRRPPidFile}, args...)...)
 	if err != nil {
 		return nil, err
 	}
