@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/lvsd/lvsd/internal/config"
@@ -34,6 +36,10 @@ The result is validated as 'lvsd validate' would. Warnings and problems go to st
 FILE:LINE: message, FILE being the keepalived file (an included one where it came from).
 docs/migrating-from-keepalived.md lists every keyword.
 
+Examples:
+  lvsd convert /etc/keepalived/keepalived.conf > /etc/lvsd/lvsd.hcl
+  lvsd convert --config-id lb2 -o /etc/lvsd/lvsd.hcl /etc/keepalived/keepalived.conf
+
 Exit status: 0 converted (warnings may have been printed); 1 something was refused, the
 file could not be read, or the result does not validate: nothing is written (no partial
 output file); 2 usage error.`
@@ -41,7 +47,7 @@ output file); 2 usage error.`
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("convert", " KEEPALIVED.CONF", convertHelp, stderr)
 	out := fs.String("o", "", "write the HCL to this file instead of stdout (written only when the conversion succeeds)")
-	configID := fs.String("config-id", defaultConfigID(), "config id selecting @ID / @^ID lines, as keepalived's -i")
+	configID := fs.String("config-id", "", "config id selecting @ID / @^ID lines, as keepalived's -i (default: the host name up to its first dot)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -59,6 +65,9 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	}
 	if !noArgs(fs, stderr) {
 		return exitUsage
+	}
+	if *configID == "" {
+		*configID = defaultConfigID()
 	}
 	res := convert.File(path, convert.Options{ConfigID: *configID, Supported: config.Known})
 	for _, d := range res.Diags {
@@ -90,7 +99,20 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 			if where.File == "" {
 				where.File = path
 			}
-			fmt.Fprintf(stderr, "%s: %s\n", where, d.Message)
+			// Positions in the message ("first defined at NAME:L:C") are in the HCL that
+			// is not written: name the keepalived line instead.
+			msg := hclPos.ReplaceAllStringFunc(d.Message, func(m string) string {
+				sub := hclPos.FindStringSubmatch(m)
+				if sub[1] != name {
+					return m
+				}
+				line, _ := strconv.Atoi(sub[2])
+				if src := res.Source(line); src.Line != 0 {
+					return src.String()
+				}
+				return m
+			})
+			fmt.Fprintf(stderr, "%s: %s\n", where, msg)
 		}
 		fmt.Fprintf(stderr, "%s: converted, but lvsd would refuse the result (above); nothing written\n", path)
 		return exitFail
@@ -105,6 +127,9 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// hclPos matches FILE:LINE:COL in a validation message.
+var hclPos = regexp.MustCompile(`([^\s(]+):(\d+):(\d+)`)
 
 // defaultConfigID is keepalived's default config id: the host name up to its first dot.
 func defaultConfigID() string {

@@ -76,6 +76,19 @@ func TestConvertInvalidResult(t *testing.T) {
 	}
 }
 
+// A position inside a message names the keepalived line too, not the unwritten HCL.
+func TestConvertDuplicateNamesKeepalivedLines(t *testing.T) {
+	in := writeFile(t, "keepalived.conf", keepalivedConf+`vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 52
+}
+`)
+	code, _, errOut := runCLI("convert", in)
+	if code != 1 || !strings.Contains(errOut, in+":24: duplicate vrrp_instance \"VI_1\"") || !strings.Contains(errOut, in+":6") {
+		t.Errorf("code %d, stderr %q", code, errOut)
+	}
+}
+
 func TestValidateKeepalivedSyntax(t *testing.T) {
 	in := writeFile(t, "keepalived.conf", keepalivedConf)
 	for _, cmd := range [][]string{{"validate", "--config", in}, {"run", "--config", in}} {
