@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-
-	"github.com/lvsd/lvsd/internal/config"
-	"github.com/lvsd/lvsd/vrrp"
 )
 
 // Manager installs and removes the localnode rules as the VRRP instances change state.
@@ -24,7 +21,7 @@ type Manager struct {
 }
 
 type node struct {
-	cfg       config.Localnode
+	cfg       Config
 	role      Role
 	installed bool   // what role needs is in place
 	err       string // last failure, "" after a success
@@ -44,7 +41,7 @@ type Status struct {
 // New checks the blocks (pure: nothing is read or changed on the system). The config
 // package has already validated them; this repeats what the rules depend on, so that a
 // Manager never builds a bad rule.
-func New(cfgs []config.Localnode, deps Deps, log *slog.Logger) (*Manager, error) {
+func New(cfgs []Config, deps Deps, log *slog.Logger) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -54,28 +51,28 @@ func New(cfgs []config.Localnode, deps Deps, log *slog.Logger) (*Manager, error)
 	var errs []error
 	for _, c := range cfgs {
 		if err := validate(c); err != nil {
-			errs = append(errs, fmt.Errorf("localnode %q (%s): %w", c.Name, c.Pos, err))
+			errs = append(errs, fmt.Errorf("localnode %q (%s): %w", c.Name, c.Where, err))
 			continue
 		}
 		if seen[c.Name] {
-			errs = append(errs, fmt.Errorf("localnode %q (%s): duplicate name", c.Name, c.Pos))
+			errs = append(errs, fmt.Errorf("localnode %q (%s): duplicate name", c.Name, c.Where))
 			continue
 		}
 		seen[c.Name] = true
 		switch c.Mode {
-		case config.ModeBackupOnly:
+		case ModeBackupOnly:
 			if backupOnly != "" {
-				errs = append(errs, fmt.Errorf("localnode %q (%s): only one localnode may use mode backup_only (localnode %q does): the sysctl is one per network namespace", c.Name, c.Pos, backupOnly))
+				errs = append(errs, fmt.Errorf("localnode %q (%s): only one localnode may use mode backup_only (localnode %q does): the sysctl is one per network namespace", c.Name, c.Where, backupOnly))
 				continue
 			}
 			backupOnly = c.Name
 			if deps.Sysctl == nil {
-				errs = append(errs, fmt.Errorf("localnode %q (%s): mode backup_only without a sysctl writer", c.Name, c.Pos))
+				errs = append(errs, fmt.Errorf("localnode %q (%s): mode backup_only without a sysctl writer", c.Name, c.Where))
 				continue
 			}
 		default:
 			if deps.IPTables == nil {
-				errs = append(errs, fmt.Errorf("localnode %q (%s): mode %s without iptables", c.Name, c.Pos, c.Mode))
+				errs = append(errs, fmt.Errorf("localnode %q (%s): mode %s without iptables", c.Name, c.Where, c.Mode))
 				continue
 			}
 		}
@@ -90,7 +87,7 @@ func New(cfgs []config.Localnode, deps Deps, log *slog.Logger) (*Manager, error)
 // usesIPTables reports whether any block has iptables rules.
 func (m *Manager) usesIPTables() bool {
 	for _, n := range m.nodes {
-		if n.cfg.Mode != config.ModeBackupOnly {
+		if n.cfg.Mode != ModeBackupOnly {
 			return true
 		}
 	}
@@ -143,7 +140,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		}
 	}
 	for _, n := range m.nodes {
-		if n.cfg.Mode == config.ModeBackupOnly && !n.haveOrig {
+		if n.cfg.Mode == ModeBackupOnly && !n.haveOrig {
 			v, err := m.deps.Sysctl.ReadSysctl(BackupOnlySysctl)
 			if err != nil {
 				undo()
@@ -178,17 +175,17 @@ func (m *Manager) preflight() error {
 		}
 	}
 	for _, n := range m.nodes {
-		if n.cfg.Mode == config.ModeBackupOnly {
+		if n.cfg.Mode == ModeBackupOnly {
 			if _, err := m.deps.Sysctl.ReadSysctl(BackupOnlySysctl); err != nil {
 				return fmt.Errorf("localnode %q (%s): mode backup_only needs the sysctl %s (IPVS loaded, kernel 3.9 or later): %w",
-					n.cfg.Name, n.cfg.Pos, BackupOnlySysctl, err)
+					n.cfg.Name, n.cfg.Where, BackupOnlySysctl, err)
 			}
 			continue
 		}
 		for _, r := range allRules(n.cfg) {
 			if _, err := m.deps.IPTables.Exists(r.Table, r.Chain, r.Spec...); err != nil {
 				return fmt.Errorf("localnode %q (%s): iptables cannot use the rule %s (it needs %s): %w",
-					n.cfg.Name, n.cfg.Pos, r, needs(n.cfg), err)
+					n.cfg.Name, n.cfg.Where, r, needs(n.cfg), err)
 			}
 		}
 	}
@@ -221,7 +218,7 @@ func (m *Manager) listTagged() ([]Rule, error) {
 
 // apply makes n's rules (or sysctl) those of role; it returns the rules it inserted.
 func (m *Manager) apply(n *node, role Role) ([]Rule, error) {
-	if n.cfg.Mode == config.ModeBackupOnly {
+	if n.cfg.Mode == ModeBackupOnly {
 		v := "1"
 		if role == RoleMaster {
 			v = "0"
@@ -267,33 +264,25 @@ func (m *Manager) apply(n *node, role Role) ([]Rule, error) {
 	return added, nil
 }
 
-// RoleFor maps a VRRP state to the role localnode acts on: only MASTER balances; BACKUP,
-// FAULT and INIT (stopped) are plain real servers.
-func RoleFor(s vrrp.State) Role {
-	if s == vrrp.StateMaster {
-		return RoleMaster
-	}
-	return RoleBackup
-}
-
-// OnState applies a VRRP transition of instance to the blocks that follow it. The daemon
-// calls it in transition order, before the notify scripts. It runs a few iptables commands
-// at most (milliseconds); failures are logged and shown by Status, and the next transition
-// tries again. Before Start and after Stop it does nothing.
-func (m *Manager) OnState(instance string, state vrrp.State) {
+// OnRole applies a VRRP transition of instance, as the role it means for localnode (the
+// daemon maps VRRP states to roles: only MASTER balances; BACKUP, FAULT and a stopped
+// instance are plain real servers), to the blocks that follow it. The daemon calls it in
+// transition order, before the notify scripts. It runs a few iptables commands at most
+// (milliseconds); failures are logged and shown by Status, and the next transition tries
+// again. Before Start and after Stop it does nothing.
+func (m *Manager) OnRole(instance string, role Role) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.started {
 		return
 	}
-	role := RoleFor(state)
 	for _, n := range m.nodes {
-		if n.cfg.VRRPInstance != instance {
+		if n.cfg.Instance != instance {
 			continue
 		}
 		prev := n.role
 		n.role = role
-		if n.installed && (prev == role || n.cfg.Mode == config.ModeFWMark) {
+		if n.installed && (prev == role || n.cfg.Mode == ModeFWMark) {
 			// fwmark's rule does not depend on the role: nothing to do once installed.
 			continue
 		}
@@ -301,12 +290,12 @@ func (m *Manager) OnState(instance string, state vrrp.State) {
 		if err != nil {
 			n.installed, n.err = false, err.Error()
 			m.log.Error("role change failed", "localnode", n.cfg.Name, "mode", n.cfg.Mode.String(),
-				"role", role.String(), "cause", fmt.Sprintf("vrrp_instance %s became %s", instance, state), "err", err)
+				"role", role.String(), "cause", fmt.Sprintf("vrrp_instance %s became %s", instance, role), "err", err)
 			continue
 		}
 		n.installed, n.err = true, ""
 		m.log.Info("role changed", "localnode", n.cfg.Name, "mode", n.cfg.Mode.String(),
-			"role", role.String(), "cause", fmt.Sprintf("vrrp_instance %s became %s", instance, state))
+			"role", role.String(), "cause", fmt.Sprintf("vrrp_instance %s became %s", instance, role))
 	}
 }
 
@@ -332,7 +321,7 @@ func (m *Manager) Stop(ctx context.Context) error {
 	}
 	for _, n := range m.nodes {
 		n.installed = false
-		if n.cfg.Mode == config.ModeBackupOnly && n.haveOrig {
+		if n.cfg.Mode == ModeBackupOnly && n.haveOrig {
 			if err := m.deps.Sysctl.WriteSysctl(BackupOnlySysctl, n.orig); err != nil {
 				errs = append(errs, fmt.Errorf("localnode %q: restore %s=%s: %w", n.cfg.Name, BackupOnlySysctl, n.orig, err))
 				continue
@@ -362,7 +351,7 @@ func (m *Manager) Status() []Status {
 // rules are deleted (backup_only: the sysctl is restored); a new or changed block gets
 // the rules of the role its instance has now (roleOf). Everything the new blocks need is
 // checked before anything changes; on error nothing has changed.
-func (m *Manager) Apply(cfgs []config.Localnode, roleOf func(instance string) Role) error {
+func (m *Manager) Apply(cfgs []Config, roleOf func(instance string) Role) error {
 	next, err := New(cfgs, m.deps, m.log)
 	if err != nil {
 		return err
@@ -373,7 +362,7 @@ func (m *Manager) Apply(cfgs []config.Localnode, roleOf func(instance string) Ro
 	for _, n := range m.nodes {
 		old[n.cfg.Name] = n
 	}
-	same := func(a, b config.Localnode) bool {
+	same := func(a, b Config) bool {
 		return a.Mode == b.Mode && slices.EqualFunc(allRules(a), allRules(b), func(x, y Rule) bool { return x.key() == y.key() })
 	}
 	var fresh []*node
@@ -405,8 +394,8 @@ func (m *Manager) Apply(cfgs []config.Localnode, roleOf func(instance string) Ro
 		return errors.Join(errs...)
 	}
 	for _, n := range fresh {
-		role := roleOf(n.cfg.VRRPInstance)
-		if n.cfg.Mode == config.ModeBackupOnly && !n.haveOrig {
+		role := roleOf(n.cfg.Instance)
+		if n.cfg.Mode == ModeBackupOnly && !n.haveOrig {
 			v, err := m.deps.Sysctl.ReadSysctl(BackupOnlySysctl)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("localnode %q: read %s: %w", n.cfg.Name, BackupOnlySysctl, err))
@@ -428,7 +417,7 @@ func (m *Manager) Apply(cfgs []config.Localnode, roleOf func(instance string) Ro
 // remove deletes one block's rules (or restores its sysctl).
 func (m *Manager) remove(n *node) error {
 	n.installed = false
-	if n.cfg.Mode == config.ModeBackupOnly {
+	if n.cfg.Mode == ModeBackupOnly {
 		if !n.haveOrig {
 			return nil
 		}

@@ -7,9 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/lvsd/lvsd/internal/config"
-	"github.com/lvsd/lvsd/vrrp"
 )
 
 const (
@@ -25,10 +22,10 @@ func snapshot(f *FakeIPTables) chainState {
 	return chainState{f.Rules("mangle", "PREROUTING"), f.Rules("nat", "PREROUTING")}
 }
 
-func twoNodes(t *testing.T) []config.Localnode {
+func twoNodes(t *testing.T) []Config {
 	by := bypassNode()
-	by.Name, by.VIP, by.VRRPInstance = "api", netip.MustParseAddr("172.16.0.31"), "VI_2"
-	return []config.Localnode{fwmarkNode(t), by}
+	by.Name, by.VIP, by.Instance = "api", netip.MustParseAddr("172.16.0.31"), "VI_2"
+	return []Config{fwmarkNode(t), by}
 }
 
 func insertForeign(t *testing.T, f *FakeIPTables) {
@@ -63,20 +60,20 @@ func TestManagerTransitions(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, backup},
-		{"VI_2 BACKUP", func() { m.OnState("VI_2", vrrp.StateBackup) }, backup},
-		{"VI_2 MASTER", func() { m.OnState("VI_2", vrrp.StateMaster) }, master},
-		{"other instance MASTER", func() { m.OnState("VI_9", vrrp.StateBackup) }, master},
-		{"VI_1 MASTER (fwmark: no change)", func() { m.OnState("VI_1", vrrp.StateMaster) }, master},
-		{"VI_2 FAULT", func() { m.OnState("VI_2", vrrp.StateFault) }, backup},
-		{"VI_2 MASTER again", func() { m.OnState("VI_2", vrrp.StateMaster) }, master},
-		{"VI_2 MASTER repeated", func() { m.OnState("VI_2", vrrp.StateMaster) }, master},
-		{"VI_2 INIT (instance stopped)", func() { m.OnState("VI_2", vrrp.StateInit) }, backup},
+		{"VI_2 BACKUP", func() { m.OnRole("VI_2", RoleBackup) }, backup},
+		{"VI_2 MASTER", func() { m.OnRole("VI_2", RoleMaster) }, master},
+		{"other instance MASTER", func() { m.OnRole("VI_9", RoleBackup) }, master},
+		{"VI_1 MASTER (fwmark: no change)", func() { m.OnRole("VI_1", RoleMaster) }, master},
+		{"VI_2 FAULT", func() { m.OnRole("VI_2", RoleBackup) }, backup},
+		{"VI_2 MASTER again", func() { m.OnRole("VI_2", RoleMaster) }, master},
+		{"VI_2 MASTER repeated", func() { m.OnRole("VI_2", RoleMaster) }, master},
+		{"VI_2 INIT (instance stopped)", func() { m.OnRole("VI_2", RoleBackup) }, backup},
 		{"stop", func() {
 			if err := m.Stop(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}, chainState{[]string{foreignMgl}, []string{foreignNat}}},
-		{"after stop: ignored", func() { m.OnState("VI_2", vrrp.StateBackup) }, chainState{[]string{foreignMgl}, []string{foreignNat}}},
+		{"after stop: ignored", func() { m.OnRole("VI_2", RoleBackup) }, chainState{[]string{foreignMgl}, []string{foreignNat}}},
 	}
 	for _, s := range steps {
 		s.do()
@@ -95,7 +92,7 @@ func TestManagerStatus(t *testing.T) {
 	if err := m.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	m.OnState("VI_2", vrrp.StateMaster)
+	m.OnRole("VI_2", RoleMaster)
 	want := []Status{
 		{Name: "web", Mode: "fwmark", Role: "BACKUP", Installed: true},
 		{Name: "api", Mode: "bypass", Role: "MASTER", Installed: true},
@@ -105,14 +102,14 @@ func TestManagerStatus(t *testing.T) {
 	}
 	// A failing transition is reported, and the next one repairs it.
 	f.Fail["delete nat"] = errors.New("iptables: resource busy")
-	m.OnState("VI_2", vrrp.StateBackup)
-	m.OnState("VI_2", vrrp.StateMaster)
+	m.OnRole("VI_2", RoleBackup)
+	m.OnRole("VI_2", RoleMaster)
 	st := m.Status()[1]
 	if st.Installed || !strings.Contains(st.Error, "resource busy") || st.Role != "MASTER" {
 		t.Errorf("after a failed delete: %+v", st)
 	}
 	delete(f.Fail, "delete nat")
-	m.OnState("VI_2", vrrp.StateMaster)
+	m.OnRole("VI_2", RoleMaster)
 	if st := m.Status()[1]; !st.Installed || st.Error != "" {
 		t.Errorf("after the repair: %+v", st)
 	}
@@ -187,7 +184,7 @@ func TestManagerPreflight(t *testing.T) {
 	if st := m.Status(); st[0].Installed || st[1].Installed {
 		t.Errorf("status after failed start: %+v", st)
 	}
-	m.OnState("VI_2", vrrp.StateBackup) // not started: nothing happens
+	m.OnRole("VI_2", RoleBackup) // not started: nothing happens
 	if got := snapshot(f); !reflect.DeepEqual(got, before) {
 		t.Errorf("OnState before a successful Start changed rules: %q", got)
 	}
@@ -215,8 +212,8 @@ func TestManagerPreflight(t *testing.T) {
 
 func TestManagerBackupOnly(t *testing.T) {
 	sys := &FakeSysctl{Values: map[string]string{BackupOnlySysctl: "0"}}
-	ln := config.Localnode{Name: "web", VRRPInstance: "VI_1", Mode: config.ModeBackupOnly}
-	m, err := New([]config.Localnode{ln}, Deps{Sysctl: sys}, nil)
+	ln := Config{Name: "web", Instance: "VI_1", Mode: ModeBackupOnly}
+	m, err := New([]Config{ln}, Deps{Sysctl: sys}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +221,8 @@ func TestManagerBackupOnly(t *testing.T) {
 	if err := m.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []vrrp.State{vrrp.StateBackup, vrrp.StateMaster, vrrp.StateFault, vrrp.StateMaster, vrrp.StateInit} {
-		m.OnState("VI_1", st)
+	for _, r := range []Role{RoleBackup, RoleMaster, RoleBackup, RoleMaster, RoleBackup} { // BACKUP MASTER FAULT MASTER INIT
+		m.OnRole("VI_1", r)
 	}
 	if err := m.Stop(ctx); err != nil {
 		t.Fatal(err)
@@ -241,11 +238,11 @@ func TestManagerBackupOnly(t *testing.T) {
 
 	// The original value is restored, whatever it was.
 	sys = &FakeSysctl{Values: map[string]string{BackupOnlySysctl: "1"}}
-	m, _ = New([]config.Localnode{ln}, Deps{Sysctl: sys}, nil)
+	m, _ = New([]Config{ln}, Deps{Sysctl: sys}, nil)
 	if err := m.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	m.OnState("VI_1", vrrp.StateMaster)
+	m.OnRole("VI_1", RoleMaster)
 	if v := sys.Get(BackupOnlySysctl); v != "0" {
 		t.Errorf("MASTER: backup_only=%s", v)
 	}
@@ -258,7 +255,7 @@ func TestManagerBackupOnly(t *testing.T) {
 
 	// No such sysctl (IPVS not loaded, kernel older than 3.9): a clear error, nothing written.
 	sys = &FakeSysctl{Values: map[string]string{}}
-	m, _ = New([]config.Localnode{ln}, Deps{Sysctl: sys}, nil)
+	m, _ = New([]Config{ln}, Deps{Sysctl: sys}, nil)
 	err = m.Start(ctx)
 	if err == nil || !strings.Contains(err.Error(), BackupOnlySysctl) || !strings.Contains(err.Error(), "kernel 3.9") {
 		t.Errorf("Start without the sysctl = %v", err)
@@ -269,24 +266,24 @@ func TestManagerBackupOnly(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	bo := config.Localnode{Name: "a", VRRPInstance: "VI_1", Mode: config.ModeBackupOnly}
+	bo := Config{Name: "a", Instance: "VI_1", Mode: ModeBackupOnly}
 	bo2 := bo
 	bo2.Name = "b"
 	bad := bypassNode()
 	bad.VIP = netip.Addr{}
 	tests := []struct {
 		name string
-		cfgs []config.Localnode
+		cfgs []Config
 		deps Deps
 		want string
 	}{
-		{"ok", []config.Localnode{fwmarkNode(t), bo}, Deps{IPTables: NewFakeIPTables(), Sysctl: &FakeSysctl{}}, ""},
+		{"ok", []Config{fwmarkNode(t), bo}, Deps{IPTables: NewFakeIPTables(), Sysctl: &FakeSysctl{}}, ""},
 		{"none", nil, Deps{}, ""},
-		{"duplicate", []config.Localnode{fwmarkNode(t), bypassNode()}, Deps{IPTables: NewFakeIPTables()}, "duplicate name"},
-		{"two backup_only", []config.Localnode{bo, bo2}, Deps{Sysctl: &FakeSysctl{}}, "only one localnode may use mode backup_only"},
-		{"no iptables", []config.Localnode{bypassNode()}, Deps{}, "without iptables"},
-		{"no sysctl", []config.Localnode{bo}, Deps{}, "without a sysctl"},
-		{"invalid", []config.Localnode{bad}, Deps{IPTables: NewFakeIPTables()}, "needs a vip"},
+		{"duplicate", []Config{fwmarkNode(t), bypassNode()}, Deps{IPTables: NewFakeIPTables()}, "duplicate name"},
+		{"two backup_only", []Config{bo, bo2}, Deps{Sysctl: &FakeSysctl{}}, "only one localnode may use mode backup_only"},
+		{"no iptables", []Config{bypassNode()}, Deps{}, "without iptables"},
+		{"no sysctl", []Config{bo}, Deps{}, "without a sysctl"},
+		{"invalid", []Config{bad}, Deps{IPTables: NewFakeIPTables()}, "needs a vip"},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.cfgs, tt.deps, nil)
@@ -300,7 +297,7 @@ func TestNewErrors(t *testing.T) {
 func TestLinuxDepsWithoutIPTables(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	deps := LinuxDeps()
-	m, err := New([]config.Localnode{bypassNode()}, deps, nil)
+	m, err := New([]Config{bypassNode()}, deps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +305,7 @@ func TestLinuxDepsWithoutIPTables(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "iptables command") || !strings.Contains(err.Error(), "executable file not found") {
 		t.Errorf("Start = %v, want the missing iptables command named", err)
 	}
-	if _, err := New([]config.Localnode{{Name: "b", VRRPInstance: "VI_1", Mode: config.ModeBackupOnly}}, deps, nil); err != nil {
+	if _, err := New([]Config{{Name: "b", Instance: "VI_1", Mode: ModeBackupOnly}}, deps, nil); err != nil {
 		t.Errorf("backup_only without iptables: %v", err)
 	}
 }

@@ -21,9 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/internal/netns"
-	"github.com/lvsd/lvsd/vrrp"
 	"golang.org/x/sys/unix"
 )
 
@@ -132,16 +130,16 @@ func TestIPTablesInNamespace(t *testing.T) {
 	check("start", []string{mark, foreignMangle}, []string{redirect, foreignNat})
 	in(t, d, func() error {
 		start := time.Now()
-		m.OnState("VI_2", vrrp.StateMaster)
+		m.OnRole("VI_2", RoleMaster)
 		t.Logf("OnState MASTER (bypass rule removed) took %s", time.Since(start).Round(time.Microsecond))
 		return nil
 	})
 	check("VI_2 MASTER", []string{mark, foreignMangle}, []string{foreignNat})
-	in(t, d, func() error { m.OnState("VI_1", vrrp.StateMaster); return nil })
+	in(t, d, func() error { m.OnRole("VI_1", RoleMaster); return nil })
 	check("VI_1 MASTER", []string{mark, foreignMangle}, []string{foreignNat})
 	in(t, d, func() error {
 		start := time.Now()
-		m.OnState("VI_2", vrrp.StateFault)
+		m.OnRole("VI_2", RoleBackup)
 		t.Logf("OnState FAULT (bypass rule inserted) took %s", time.Since(start).Round(time.Microsecond))
 		return nil
 	})
@@ -248,15 +246,15 @@ func TestFWMarkTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatalf("peer MAC %q: %v", peer.MAC, err)
 	}
-	ln := config.Localnode{Name: "web", VRRPInstance: "VI_1", Mode: config.ModeFWMark,
-		VIP: netip.MustParseAddr(vip), Port: 80, Protocol: config.ProtoTCP, PeerMAC: peerMAC, FWMark: 3}
+	ln := Config{Name: "web", Instance: "VI_1", Mode: ModeFWMark,
+		VIP: netip.MustParseAddr(vip), Port: 80, Protocol: "TCP", PeerMAC: peerMAC, FWMark: 3}
 	var m *Manager
 	in(t, d, func() error {
 		ipt, err := NewIPTables()
 		if err != nil {
 			return err
 		}
-		if m, err = New([]config.Localnode{ln}, Deps{IPTables: ipt}, nil); err != nil {
+		if m, err = New([]Config{ln}, Deps{IPTables: ipt}, nil); err != nil {
 			return err
 		}
 		return m.Start(context.Background())
@@ -283,7 +281,7 @@ func TestFWMarkTraffic(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if m, err = New([]config.Localnode{ln}, Deps{IPTables: ipt}, nil); err != nil {
+		if m, err = New([]Config{ln}, Deps{IPTables: ipt}, nil); err != nil {
 			return err
 		}
 		return m.Start(context.Background())

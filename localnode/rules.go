@@ -23,8 +23,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/lvsd/lvsd/internal/config"
 )
 
 // TagPrefix starts the iptables comment of every rule lvsd installs; only rules carrying it
@@ -77,15 +75,15 @@ func (r Rule) key() string {
 var Chains = []Rule{{Table: "mangle", Chain: "PREROUTING"}, {Table: "nat", Chain: "PREROUTING"}}
 
 // Rules returns the iptables rules localnode ln needs in role r. Pure. backup_only has none.
-func Rules(ln config.Localnode, r Role) []Rule {
+func Rules(ln Config, r Role) []Rule {
 	switch ln.Mode {
-	case config.ModeFWMark:
+	case ModeFWMark:
 		spec := matchSpec(ln)
 		spec = append(spec, "-m", "mac", "!", "--mac-source", strings.ToLower(ln.PeerMAC.String()))
 		spec = append(spec, "-m", "comment", "--comment", Tag(ln.Name),
 			"-j", "MARK", "--set-xmark", fmt.Sprintf("0x%x/0xffffffff", ln.FWMark))
 		return []Rule{{Table: "mangle", Chain: "PREROUTING", Spec: spec}}
-	case config.ModeBypass:
+	case ModeBypass:
 		if r == RoleMaster {
 			return nil
 		}
@@ -100,13 +98,13 @@ func Rules(ln config.Localnode, r Role) []Rule {
 }
 
 // allRules is every rule ln may need in any role (used by the preflight check).
-func allRules(ln config.Localnode) []Rule {
+func allRules(ln Config) []Rule {
 	return append(Rules(ln, RoleBackup), Rules(ln, RoleMaster)...)
 }
 
 // matchSpec is the VIP, protocol and port part, in iptables' own print order.
-func matchSpec(ln config.Localnode) []string {
-	proto := strings.ToLower(ln.Protocol.String())
+func matchSpec(ln Config) []string {
+	proto := strings.ToLower(ln.Protocol)
 	spec := []string{"-d", ln.VIP.String() + "/32", "-p", proto}
 	if ln.Port != 0 {
 		spec = append(spec, "-m", proto, "--dport", strconv.Itoa(int(ln.Port)))
@@ -115,12 +113,12 @@ func matchSpec(ln config.Localnode) []string {
 }
 
 // needs names what the kernel and iptables must provide for ln's rules, for error messages.
-func needs(ln config.Localnode) string {
-	proto := strings.ToLower(ln.Protocol.String())
+func needs(ln Config) string {
+	proto := strings.ToLower(ln.Protocol)
 	switch ln.Mode {
-	case config.ModeFWMark:
+	case ModeFWMark:
 		return fmt.Sprintf("iptables table mangle, match %s, match mac, match comment, target MARK", proto)
-	case config.ModeBypass:
+	case ModeBypass:
 		return fmt.Sprintf("iptables table nat, match %s, match comment, target REDIRECT", proto)
 	}
 	return "sysctl " + BackupOnlySysctl
@@ -188,7 +186,7 @@ func splitWords(s string) ([]string, error) {
 }
 
 // validate checks what New can check without the system.
-func validate(ln config.Localnode) error {
+func validate(ln Config) error {
 	if ln.Name == "" {
 		return fmt.Errorf("empty name")
 	}
@@ -199,14 +197,14 @@ func validate(ln config.Localnode) error {
 		return fmt.Errorf("name must not contain quotes, backslashes or newlines (it goes into an iptables comment)")
 	}
 	switch ln.Mode {
-	case config.ModeFWMark, config.ModeBypass:
+	case ModeFWMark, ModeBypass:
 		if !ln.VIP.IsValid() {
 			return fmt.Errorf("mode %s needs a vip", ln.Mode)
 		}
 		if !ln.VIP.Is4() {
 			return fmt.Errorf("vip %s: only IPv4 is supported (iptables, not ip6tables)", ln.VIP)
 		}
-		if ln.Mode == config.ModeFWMark {
+		if ln.Mode == ModeFWMark {
 			if len(ln.PeerMAC) != 6 {
 				return fmt.Errorf("mode fwmark needs a 6-byte peer_mac, got %q", ln.PeerMAC.String())
 			}
@@ -214,7 +212,7 @@ func validate(ln config.Localnode) error {
 				return fmt.Errorf("mode fwmark needs a non-zero fwmark")
 			}
 		}
-	case config.ModeBackupOnly:
+	case ModeBackupOnly:
 	default:
 		return fmt.Errorf("unknown mode %d", ln.Mode)
 	}

@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/lvsd/lvsd/internal/config"
 )
 
 func mac(t testing.TB, s string) net.HardwareAddr {
@@ -19,25 +17,25 @@ func mac(t testing.TB, s string) net.HardwareAddr {
 	return m
 }
 
-func fwmarkNode(t testing.TB) config.Localnode {
-	return config.Localnode{Name: "web", VRRPInstance: "VI_1", Mode: config.ModeFWMark,
-		VIP: netip.MustParseAddr("172.16.0.30"), Port: 80, Protocol: config.ProtoTCP,
+func fwmarkNode(t testing.TB) Config {
+	return Config{Name: "web", Instance: "VI_1", Mode: ModeFWMark,
+		VIP: netip.MustParseAddr("172.16.0.30"), Port: 80, Protocol: "TCP",
 		PeerMAC: mac(t, "08:00:27:E1:3C:C5"), FWMark: 3}
 }
 
-func bypassNode() config.Localnode {
-	return config.Localnode{Name: "web", VRRPInstance: "VI_1", Mode: config.ModeBypass,
-		VIP: netip.MustParseAddr("172.16.0.30"), Port: 80, Protocol: config.ProtoTCP}
+func bypassNode() Config {
+	return Config{Name: "web", Instance: "VI_1", Mode: ModeBypass,
+		VIP: netip.MustParseAddr("172.16.0.30"), Port: 80, Protocol: "TCP"}
 }
 
 func TestRules(t *testing.T) {
 	udpAll := fwmarkNode(t)
-	udpAll.Name, udpAll.Protocol, udpAll.Port, udpAll.FWMark = "dns", config.ProtoUDP, 0, 0x1f
+	udpAll.Name, udpAll.Protocol, udpAll.Port, udpAll.FWMark = "dns", "UDP", 0, 0x1f
 	sctp := bypassNode()
-	sctp.Protocol, sctp.Port = config.ProtoSCTP, 3868
+	sctp.Protocol, sctp.Port = "SCTP", 3868
 	tests := []struct {
 		name string
-		ln   config.Localnode
+		ln   Config
 		role Role
 		want []string
 	}{
@@ -52,7 +50,7 @@ func TestRules(t *testing.T) {
 		{"bypass master: none", bypassNode(), RoleMaster, nil},
 		{"bypass sctp", sctp, RoleBackup, []string{
 			"-t nat -A PREROUTING -d 172.16.0.30/32 -p sctp -m sctp --dport 3868 -m comment --comment lvsd:localnode:web -j REDIRECT"}},
-		{"backup_only: no rules", config.Localnode{Name: "b", Mode: config.ModeBackupOnly}, RoleBackup, nil},
+		{"backup_only: no rules", Config{Name: "b", Mode: ModeBackupOnly}, RoleBackup, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,19 +138,19 @@ func TestValidate(t *testing.T) {
 	quote := bypassNode()
 	quote.Name = `a"b`
 	tests := []struct {
-		ln   config.Localnode
+		ln   Config
 		want string
 	}{
 		{fwmarkNode(t), ""},
 		{bypassNode(), ""},
-		{config.Localnode{Name: "b", Mode: config.ModeBackupOnly}, ""},
+		{Config{Name: "b", Mode: ModeBackupOnly}, ""},
 		{noMAC, "peer_mac"},
 		{noMark, "non-zero fwmark"},
 		{v6, "only IPv4"},
 		{noVIP, "needs a vip"},
 		{long, "longer than"},
 		{quote, "quotes"},
-		{config.Localnode{Name: "x", Mode: 9}, "unknown mode"},
+		{Config{Name: "x", Mode: 9}, "unknown mode"},
 	}
 	for _, tt := range tests {
 		err := validate(tt.ln)

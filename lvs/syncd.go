@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-
-	"github.com/lvsd/lvsd/vrrp"
 )
 
 // The IPVS connection synchronisation daemon (ipvsadm --start-daemon): the kernel's master
@@ -78,27 +76,17 @@ func NewSyncFollower(ctl SyncDaemonControl, iface string, syncID uint8, log *slo
 	return &SyncFollower{ctl: ctl, iface: iface, syncID: syncID, log: log.With("component", "lvs_sync_daemon")}
 }
 
-// syncRoleFor maps a VRRP state to the daemon that should run (0: none).
-func syncRoleFor(s vrrp.State) SyncRole {
-	switch s {
-	case vrrp.StateMaster:
-		return SyncMaster
-	case vrrp.StateBackup, vrrp.StateFault:
-		return SyncBackup
-	}
-	return 0
-}
-
-// OnState applies one VRRP transition (called in transition order). Failures are logged,
-// kept for Err, and retried by the next transition.
-func (f *SyncFollower) OnState(state vrrp.State) {
+// OnRole applies one VRRP transition of the followed instance, as the daemon maps it:
+// MASTER runs the master daemon, BACKUP and FAULT the backup daemon, a stopped instance
+// none (0). Called in transition order. Failures are logged, kept for Err, and retried by
+// the next transition.
+func (f *SyncFollower) OnRole(want SyncRole) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	want := syncRoleFor(state)
 	if want == f.role && f.err == nil {
 		return
 	}
-	cause := "vrrp instance became " + state.String()
+	cause := "vrrp instance became " + roleName(want)
 	var errs []error
 	for _, r := range []SyncRole{SyncMaster, SyncBackup} {
 		if r == want {
@@ -122,9 +110,9 @@ func (f *SyncFollower) OnState(state vrrp.State) {
 	f.log.Info("sync daemon", "running", roleName(want), "interface", f.iface, "syncid", f.syncID, "cause", cause)
 }
 
-// Stop stops both daemons (OnState(INIT)) and returns the failure, if any.
+// Stop stops both daemons (OnRole(0)) and returns the failure, if any.
 func (f *SyncFollower) Stop() error {
-	f.OnState(vrrp.StateInit)
+	f.OnRole(0)
 	return f.Err()
 }
 

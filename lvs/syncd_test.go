@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lvsd/lvsd/vrrp"
 	"golang.org/x/sys/unix"
 )
 
@@ -134,22 +133,22 @@ func TestSyncFollower(t *testing.T) {
 	fake := &FakeSyncDaemons{}
 	f := NewSyncFollower(fake, "eth0", 51, nil)
 	type step struct {
-		state   vrrp.State
+		state   SyncRole
 		calls   []string
 		running []SyncRole
 	}
 	steps := []step{
-		{vrrp.StateBackup, []string{"stop master", "start backup eth0 51"}, []SyncRole{SyncBackup}},
-		{vrrp.StateBackup, nil, []SyncRole{SyncBackup}},
-		{vrrp.StateMaster, []string{"stop backup", "start master eth0 51"}, []SyncRole{SyncMaster}},
-		{vrrp.StateFault, []string{"stop master", "start backup eth0 51"}, []SyncRole{SyncBackup}},
-		{vrrp.StateFault, nil, []SyncRole{SyncBackup}},
-		{vrrp.StateMaster, []string{"stop backup", "start master eth0 51"}, []SyncRole{SyncMaster}},
-		{vrrp.StateInit, []string{"stop master", "stop backup"}, nil},
+		{SyncBackup, []string{"stop master", "start backup eth0 51"}, []SyncRole{SyncBackup}},
+		{SyncBackup, nil, []SyncRole{SyncBackup}},
+		{SyncMaster, []string{"stop backup", "start master eth0 51"}, []SyncRole{SyncMaster}},
+		{SyncBackup, []string{"stop master", "start backup eth0 51"}, []SyncRole{SyncBackup}},
+		{SyncBackup, nil, []SyncRole{SyncBackup}},
+		{SyncMaster, []string{"stop backup", "start master eth0 51"}, []SyncRole{SyncMaster}},
+		{SyncRole(0), []string{"stop master", "stop backup"}, nil},
 	}
 	for i, s := range steps {
 		fake.Calls = nil
-		f.OnState(s.state)
+		f.OnRole(s.state)
 		if !reflect.DeepEqual(fake.Calls, s.calls) {
 			t.Fatalf("step %d (%s): calls %q, want %q", i, s.state, fake.Calls, s.calls)
 		}
@@ -166,13 +165,13 @@ func TestSyncFollower(t *testing.T) {
 
 	// A failure is kept and the same state is tried again.
 	fake.Fail = errors.New("netlink: no such device")
-	f.OnState(vrrp.StateMaster)
+	f.OnRole(SyncMaster)
 	if err := f.Err(); err == nil || !strings.Contains(err.Error(), "no such device") {
 		t.Fatalf("Err() = %v", err)
 	}
 	fake.Fail = nil
 	fake.Calls = nil
-	f.OnState(vrrp.StateMaster)
+	f.OnRole(SyncMaster)
 	if want := []string{"stop backup", "start master eth0 51"}; !reflect.DeepEqual(fake.Calls, want) || f.Err() != nil {
 		t.Errorf("retry: calls %q err %v", fake.Calls, f.Err())
 	}

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsd/lvsd/vrrp"
 	"github.com/vishvananda/netns"
 )
 
@@ -176,17 +175,17 @@ func TestVMSyncDaemon(t *testing.T) {
 	// The role follows VRRP.
 	f := NewSyncFollower(KernelSyncDaemons{}, "lvss0", 51, nil)
 	for _, step := range []struct {
-		state vrrp.State
+		state SyncRole
 		want  []SyncDaemonState
 		adm   string
 	}{
-		{vrrp.StateBackup, []SyncDaemonState{{SyncBackup, "lvss0", 51}}, "backup sync daemon (mcast=lvss0, syncid=51"},
-		{vrrp.StateMaster, []SyncDaemonState{{SyncMaster, "lvss0", 51}}, "master sync daemon (mcast=lvss0, syncid=51"},
-		{vrrp.StateFault, []SyncDaemonState{{SyncBackup, "lvss0", 51}}, "backup sync daemon (mcast=lvss0, syncid=51"},
-		{vrrp.StateInit, nil, ""},
+		{SyncBackup, []SyncDaemonState{{SyncBackup, "lvss0", 51}}, "backup sync daemon (mcast=lvss0, syncid=51"},
+		{SyncMaster, []SyncDaemonState{{SyncMaster, "lvss0", 51}}, "master sync daemon (mcast=lvss0, syncid=51"},
+		{SyncBackup, []SyncDaemonState{{SyncBackup, "lvss0", 51}}, "backup sync daemon (mcast=lvss0, syncid=51"},
+		{SyncRole(0), nil, ""},
 	} {
 		start := time.Now()
-		w.do(func() { f.OnState(step.state) })
+		w.do(func() { f.OnRole(step.state) })
 		t.Logf("%s: role change took %s", step.state, time.Since(start).Round(time.Millisecond))
 		if err := f.Err(); err != nil {
 			syncKernelDebug(t)
@@ -301,14 +300,14 @@ func TestVMBackupOnlyFollowsSyncDaemon(t *testing.T) {
 	}
 	f := NewSyncFollower(KernelSyncDaemons{}, "lvss0", 51, nil)
 	for _, step := range []struct {
-		state    vrrp.State
+		state    SyncRole
 		balanced bool
 	}{
-		{vrrp.StateBackup, false},
-		{vrrp.StateMaster, true},
-		{vrrp.StateFault, false},
+		{SyncBackup, false},
+		{SyncMaster, true},
+		{SyncBackup, false},
 	} {
-		w.do(func() { f.OnState(step.state) })
+		w.do(func() { f.OnRole(step.state) })
 		if err := f.Err(); err != nil {
 			t.Fatalf("%s: %v", step.state, err)
 		}
@@ -322,5 +321,5 @@ func TestVMBackupOnlyFollowsSyncDaemon(t *testing.T) {
 	if !balanced() {
 		t.Errorf("backup_only=0 with the backup daemon: IPVS did not balance")
 	}
-	w.do(func() { f.OnState(vrrp.StateInit) })
+	w.do(func() { f.OnRole(0) })
 }

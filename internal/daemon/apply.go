@@ -169,7 +169,7 @@ func (d *Daemon) check(cfg *config.Config, plan config.Plan) config.Diagnostics 
 			}
 		}
 	}
-	if _, err := localnode.New(cfg.Localnodes, localnode.LinuxDeps(), nil); err != nil {
+	if _, err := localnode.New(localnodeConfigs(cfg.Localnodes), localnode.LinuxDeps(), nil); err != nil {
 		diags = append(diags, diagAt(pos, fmt.Errorf("localnode: %w", err)))
 	}
 	diags.Sort()
@@ -253,7 +253,7 @@ func (d *Daemon) Apply(ctx context.Context, cfg *config.Config) (config.Plan, er
 	d.cfg = cfg
 	d.mu.Unlock()
 	if len(plan.Of(config.KindLocalnode)) > 0 {
-		if err := d.local.Apply(cfg.Localnodes, d.localRole); err != nil {
+		if err := d.local.Apply(localnodeConfigs(cfg.Localnodes), d.localRole); err != nil {
 			errs = append(errs, fmt.Errorf("localnode: %w", err))
 		}
 	}
@@ -318,7 +318,7 @@ func (d *Daemon) state(name string) vrrp.State {
 }
 
 func (d *Daemon) localRole(instance string) localnode.Role {
-	return localnode.RoleFor(d.state(instance))
+	return roleOf(d.state(instance)).localnode()
 }
 
 // applySync restarts the sync daemon only when its interface or sync_id changed; when it
@@ -348,8 +348,8 @@ func (d *Daemon) applySync(cfg *config.Config, plan config.Plan) {
 	d.follower = f
 	d.mu.Unlock()
 	if f != nil && cfg.SyncDaemon != nil {
-		if s := d.state(cfg.SyncDaemon.VRRPInstance); s != vrrp.StateInit {
-			f.OnState(s)
+		if r := roleOf(d.state(cfg.SyncDaemon.VRRPInstance)); r != roleNone {
+			f.OnRole(r.sync())
 		}
 	}
 }

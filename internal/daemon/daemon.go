@@ -95,7 +95,7 @@ func New(o Options) (*Daemon, error) {
 	if err := d.prepareLVS(cfg); err != nil {
 		return nil, err
 	}
-	local, err := localnode.New(cfg.Localnodes, localnode.LinuxDeps(), d.log.With("component", "localnode"))
+	local, err := localnode.New(localnodeConfigs(cfg.Localnodes), localnode.LinuxDeps(), d.log.With("component", "localnode"))
 	if err != nil {
 		return nil, fmt.Errorf("localnode: %w", err)
 	}
@@ -436,9 +436,10 @@ func (d *Daemon) react(instance string, state vrrp.State) {
 	d.mu.Lock()
 	local, follower, sd := d.local, d.follower, d.cfg.SyncDaemon
 	d.mu.Unlock()
-	local.OnState(instance, state)
+	r := roleOf(state)
+	local.OnRole(instance, r.localnode())
 	if follower != nil && sd != nil && sd.VRRPInstance == instance {
-		follower.OnState(state)
+		follower.OnRole(r.sync())
 	}
 }
 

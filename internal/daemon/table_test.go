@@ -9,7 +9,9 @@ import (
 
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/config"
+	"github.com/lvsd/lvsd/localnode"
 	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/vrrp"
 )
 
 func TestDesiredTable(t *testing.T) {
@@ -84,5 +86,24 @@ func TestHealthCheckMapping(t *testing.T) {
 	hc = healthCheck(&c)
 	if hc.Misc == nil || hc.Misc.Path != "/bin/check 'a b'" || !hc.Misc.Dynamic || hc.Warmup != time.Minute {
 		t.Errorf("misc_check mapped to %+v", hc)
+	}
+}
+
+// TestRoleOf is the one VRRP state -> role mapping, as localnode and the sync daemon see it.
+func TestRoleOf(t *testing.T) {
+	for _, tc := range []struct {
+		state vrrp.State
+		local localnode.Role
+		sync  lvs.SyncRole
+	}{
+		{vrrp.StateMaster, localnode.RoleMaster, lvs.SyncMaster},
+		{vrrp.StateBackup, localnode.RoleBackup, lvs.SyncBackup},
+		{vrrp.StateFault, localnode.RoleBackup, lvs.SyncBackup},
+		{vrrp.StateInit, localnode.RoleBackup, 0},
+	} {
+		r := roleOf(tc.state)
+		if r.localnode() != tc.local || r.sync() != tc.sync {
+			t.Errorf("%v: localnode %v sync %v, want %v %v", tc.state, r.localnode(), r.sync(), tc.local, tc.sync)
+		}
 	}
 }
