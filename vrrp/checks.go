@@ -95,6 +95,14 @@ func (c *receiveChecks) check(p Packet) checkResult {
 	if p.TTL != 255 {
 		return checkResult{Drop: DropTTL}
 	}
+	// The version comes before the length and checksum checks (RFC 3768 section 7.1): an
+	// advert of the other version is counted as such, not as malformed, whatever its
+	// length says under our version's layout.
+	if len(p.Payload) > 0 {
+		if v := p.Payload[0] >> 4; (v == Version2 || v == Version3) && v != max(c.version, Version2) {
+			return checkResult{Drop: DropVersion}
+		}
+	}
 	adv, err := Parse(p.Payload, p.Src, p.Dst)
 	if err != nil {
 		r := DropMalformed

@@ -59,6 +59,11 @@ func TestReceiveChecks(t *testing.T) {
 			}
 			return b
 		}()}, want: DropVersion},
+		{name: "version 3 in a VRRPv2 layout", pkt: Packet{Src: peer, TTL: 255, Payload: func() []byte {
+			b := enc(nil)
+			b[0] = 0x31 // what a misconfigured peer or a forged packet may carry
+			return b
+		}()}, want: DropVersion},
 		{name: "type", pkt: Packet{Src: peer, TTL: 255, Payload: func() []byte {
 			b := enc(nil)
 			b[0] = 0x23
