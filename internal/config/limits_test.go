@@ -15,6 +15,7 @@ func TestHostileInput(t *testing.T) {
 		name, src, want string
 	}{
 		{"NUL byte", "global {\n  router_id = \"a\x00b\"\n}\n", `t.hcl:2:17: not a text file (NUL byte): refused before parsing`},
+		{"keepalived words in a binary", "vrrp_instance VI_1 {\n  state MASTER\n}\n\x00", `t.hcl:4:1: not a text file (NUL byte): refused before parsing`},
 		{"invalid UTF-8", "global {}\n# caf\xe9\n", `t.hcl:2:6: not a text file (invalid UTF-8): refused before parsing`},
 		{"deep brackets", "x = " + strings.Repeat("[", 200000) + strings.Repeat("]", 200000), `t.hcl:1:69: nested more than 64 levels deep: refused before parsing`},
 		{"deep parentheses", "x = " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000), `t.hcl:1:69: nested more than 64 levels deep: refused before parsing`},

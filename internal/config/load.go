@@ -79,9 +79,11 @@ func ParseFiles(files []File) (*Config, error) {
 	parser := hclparse.NewParser()
 	var bodies []*hclsyntax.Body
 	tokens := 0
+	refused := map[string]bool{} // by the screen: not worth scanning for keepalived syntax
 	for _, f := range files {
 		if d := screen(f, &tokens); d != nil {
 			s.errs = append(s.errs, *d)
+			refused[f.Name] = true
 			continue
 		}
 		hf, diags := parser.ParseHCL(f.Src, f.Name)
@@ -97,7 +99,7 @@ func ParseFiles(files []File) (*Config, error) {
 	// of bogus schema errors), so report the syntax errors of every file and stop there.
 	if len(s.errs) > 0 {
 		for _, f := range files {
-			if LooksLikeKeepalived(f.Src) {
+			if !refused[f.Name] && LooksLikeKeepalived(f.Src) {
 				return nil, Diagnostics{{File: f.Name, Message: keepalivedSyntax + f.Name + "`"}}
 			}
 		}
