@@ -25,7 +25,7 @@ const statusPath = "/status"
 func ListenControl(path string) (net.Listener, error) {
 	// A directory created here is private too (an existing one is left as it is).
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
+		return nil, controlSocketError(path, err)
 	}
 	if _, err := os.Lstat(path); err == nil {
 		c, err := net.DialTimeout("unix", path, time.Second)
@@ -43,7 +43,7 @@ func ListenControl(path string) (net.Listener, error) {
 	ln, err := net.Listen("unix", path)
 	syscall.Umask(old)
 	if err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
+		return nil, controlSocketError(path, err)
 	}
 	return ln, nil
 }

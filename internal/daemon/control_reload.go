@@ -85,6 +85,9 @@ func dialError(socket string, err error) error {
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("no lvsd is listening on %s (is it running? is --socket right?)", socket)
 	}
+	if errors.Is(err, os.ErrPermission) {
+		return permissionDenied(socket)
+	}
 	return fmt.Errorf("query %s: %w", socket, err)
 }
 

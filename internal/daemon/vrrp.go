@@ -227,7 +227,7 @@ func prepareRunner(env *vrrpEnv, in *config.VRRPInstance) (*vrrpRunner, error) {
 	}
 	conn, err := openVRRPConn(in, primary)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
+		return nil, fmt.Errorf("%s: %w", where, rawSocketError(in.Interface, err))
 	}
 	ctx, cancel := context.WithCancel(env.ctx)
 	queue := script.NewQueue(env.hooksCtx, ilog.With("component", "hooks"), hookTimeout)
@@ -257,11 +257,11 @@ func prepareRunner(env *vrrpEnv, in *config.VRRPInstance) (*vrrpRunner, error) {
 func checkInstanceLinks(in *config.VRRPInstance) error {
 	where := fmt.Sprintf("vrrp_instance %q", in.Name)
 	if _, err := net.InterfaceByName(in.Interface); err != nil {
-		return fmt.Errorf("%s: interface %q: %w", where, in.Interface, err)
+		return fmt.Errorf("%s: %w", where, missingInterface("interface", in.Interface))
 	}
 	for _, t := range in.TrackInterfaces {
 		if _, err := net.InterfaceByName(t); err != nil {
-			return fmt.Errorf("%s: track_interface %q: %w", where, t, err)
+			return fmt.Errorf("%s: %w", where, missingInterface("track_interface", t))
 		}
 	}
 	return nil
