@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/config"
@@ -29,6 +30,7 @@ func (d *Daemon) Reload(ctx context.Context) Result {
 	d.opts.Notify("RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(sdnotify.MonotonicMicros(), 10))
 	defer d.opts.Notify("READY=1")
 	res := d.reload(ctx)
+	d.reloads.record(len(res.Problems) == 0, time.Now())
 	if len(res.Problems) > 0 {
 		d.log.Error("reload failed: running configuration unchanged", "config", d.opts.ConfigPath, "problems", len(res.Problems))
 		for _, p := range res.Problems {

@@ -52,6 +52,7 @@ type Daemon struct {
 	started time.Time
 	ln      net.Listener
 	metrics *metricsEndpoint // nil: off
+	reloads reloadRecord     // outcome of the reloads, for status
 
 	applyMu sync.Mutex // one Apply (reload) at a time
 
@@ -350,6 +351,7 @@ func (d *Daemon) Status() Status {
 		VRRP:           []VRRPStatus{},
 		VirtualServers: []VirtualServerStatus{},
 		Sysctls:        sysctls,
+		Config:         d.reloads.status(d.started),
 	}
 	// Instances in configuration order.
 	for i := range cfg.VRRPInstances {

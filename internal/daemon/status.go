@@ -20,6 +20,7 @@ type Status struct {
 	IPVS           *IPVSStatus           `json:"ipvs,omitempty"`
 	Sysctls        []SysctlStatus        `json:"sysctls,omitempty"`
 	Localnodes     []LocalnodeStatus     `json:"localnodes,omitempty"`
+	Config         *ConfigStatus         `json:"config,omitempty"` // start and reloads
 }
 
 // VRRPStatus is one vrrp_instance.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -104,6 +105,19 @@ func value(t *testing.T, fams map[string]*dto.MetricFamily, name string) float64
 	return 0
 }
 
+// single is the value of a metric without labels.
+func single(t *testing.T, fams map[string]*dto.MetricFamily, name string) float64 {
+	t.Helper()
+	f := fams[name]
+	if f == nil || len(f.Metric) != 1 {
+		t.Fatalf("want one series of %s, have %v", name, f)
+	}
+	if g := f.Metric[0].Gauge; g != nil {
+		return g.GetValue()
+	}
+	return f.Metric[0].Counter.GetValue()
+}
+
 // A real master/backup pair serves /metrics on each director: the state, priorities and
 // counters agree with what each one is doing, and follow a failover.
 func TestMetricsMasterBackup(t *testing.T) {
@@ -149,6 +163,35 @@ func TestMetricsMasterBackup(t *testing.T) {
 		if m1[name] == nil || m2[name] == nil {
 			t.Errorf("no %s on both directors", name)
 		}
+	}
+
+	// A refused reload shows in the metrics (the running configuration stays); a good
+	// one clears it.
+	if v := single(t, m2, "lvsd_config_last_reload_successful"); v != 1 {
+		t.Errorf("after start lvsd_config_last_reload_successful = %v, want 1", v)
+	}
+	started := single(t, m2, "lvsd_config_last_reload_success_timestamp_seconds")
+	good, err := os.ReadFile(d2.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := func(cfg []byte) {
+		if err := os.WriteFile(d2.Config, cfg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exec.Command(lvsdBin, "reload", "--socket", d2.Socket).Run() // its exit status is not under test here
+		if m2, err = scrape(l.R2); err != nil {
+			t.Fatalf("scrape backup: %v", err)
+		}
+	}
+	reload([]byte("vrrp_instance \"VI_1\" {\n  priorty = 1\n}\n"))
+	if v, f := single(t, m2, "lvsd_config_last_reload_successful"), single(t, m2, "lvsd_config_reload_failures_total"); v != 0 || f != 1 {
+		t.Errorf("after a refused reload: last_reload_successful %v, failures %v; want 0 and 1", v, f)
+	}
+	time.Sleep(10 * time.Millisecond)
+	reload(good)
+	if v, ts := single(t, m2, "lvsd_config_last_reload_successful"), single(t, m2, "lvsd_config_last_reload_success_timestamp_seconds"); v != 1 || ts <= started {
+		t.Errorf("after a good reload: last_reload_successful %v, success timestamp %v (start %v)", v, ts, started)
 	}
 
 	// Failover: the master stops gracefully, the backup takes over and counts it.

@@ -43,12 +43,13 @@ type Collector struct {
 	vrrpErrors, vrrpMismatch                                       *prometheus.Desc
 	vrrpInfo                                                       *prometheus.Desc
 
-	vsQuorum, vsSorry                                   *prometheus.Desc
-	rsUp, rsWeight, rsFailures, rsActive, rsInactive    *prometheus.Desc
-	rsConns, rsInPkts, rsOutPkts, rsInBytes, rsOutBytes *prometheus.Desc
-	checkDuration                                       *prometheus.Desc
-	recDuration, recLast, recOps, recFailed, recRepairs *prometheus.Desc
-	ownedServices, recError                             *prometheus.Desc
+	vsQuorum, vsSorry                                    *prometheus.Desc
+	rsUp, rsWeight, rsFailures, rsActive, rsInactive     *prometheus.Desc
+	rsConns, rsInPkts, rsOutPkts, rsInBytes, rsOutBytes  *prometheus.Desc
+	checkDuration                                        *prometheus.Desc
+	recDuration, recLast, recOps, recFailed, recRepairs  *prometheus.Desc
+	ownedServices, recError                              *prometheus.Desc
+	reloadOK, reloadSuccessTime, reloads, reloadFailures *prometheus.Desc
 }
 
 // NewCollector returns a Collector over status, which must be safe to call concurrently.
@@ -92,6 +93,11 @@ func NewCollector(status func() daemon.Status) *Collector {
 		recError:      desc("lvsd_ipvs_reconcile_error", "1 when the last reconcile pass failed.", "backend"),
 		recRepairs:    desc("lvsd_ipvs_repairs_total", "IPVS operations applied to the kernel since start (changes and drift repairs).", "backend"),
 		ownedServices: desc("lvsd_ipvs_owned_services", "IPVS services lvsd owns.", "backend"),
+
+		reloadOK:          desc("lvsd_config_last_reload_successful", "1 when the last configuration load (start or reload) was applied, 0 when it was refused."),
+		reloadSuccessTime: desc("lvsd_config_last_reload_success_timestamp_seconds", "When a configuration was last applied (start or reload), in seconds since the Unix epoch."),
+		reloads:           desc("lvsd_config_reloads_total", "Reload attempts (SIGHUP, lvsd reload) since start."),
+		reloadFailures:    desc("lvsd_config_reload_failures_total", "Reloads refused since start (the running configuration stayed)."),
 	}
 }
 
@@ -103,6 +109,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.vsQuorum, c.vsSorry, c.rsUp, c.rsWeight, c.rsFailures, c.rsActive, c.rsInactive,
 		c.rsConns, c.rsInPkts, c.rsOutPkts, c.rsInBytes, c.rsOutBytes, c.checkDuration,
 		c.recDuration, c.recLast, c.recOps, c.recFailed, c.recError, c.recRepairs, c.ownedServices,
+		c.reloadOK, c.reloadSuccessTime, c.reloads, c.reloadFailures,
 	} {
 		ch <- d
 	}
@@ -120,6 +127,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.info, 1, st.Version, st.RouterID)
 	if !st.StartedAt.IsZero() {
 		gauge(c.started, float64(st.StartedAt.UnixNano())/1e9)
+	}
+	if r := st.Config; r != nil {
+		gauge(c.reloadOK, boolValue(r.LastReloadSuccessful))
+		gauge(c.reloadSuccessTime, float64(r.LastSuccess.UnixNano())/1e9)
+		counter(c.reloads, float64(r.Reloads))
+		counter(c.reloadFailures, float64(r.FailedReloads))
 	}
 	for _, v := range st.VRRP {
 		l := []string{v.Name, v.Interface, strconv.Itoa(v.VRID)}

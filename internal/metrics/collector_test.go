@@ -48,6 +48,8 @@ func fixedStatus() daemon.Status {
 		}},
 		IPVS: &daemon.IPVSStatus{Backend: "batched", LastReconcile: time.Unix(1700000100, 500000000), Took: 1500 * time.Microsecond,
 			Ops: 2, Failed: 1, Error: "add: exists", Owned: 2, Applied: 17},
+		Config: &daemon.ConfigStatus{LastReloadSuccessful: false, LastReload: time.Unix(1700000300, 0),
+			LastSuccess: time.Unix(1700000200, 0), Reloads: 3, FailedReloads: 1},
 	}
 }
 
@@ -143,6 +145,15 @@ lvsd_ipvs_reconcile_last_timestamp_seconds{backend="batched"} 1.7000001005e+09
 # HELP lvsd_ipvs_reconcile_error 1 when the last reconcile pass failed.
 # TYPE lvsd_ipvs_reconcile_error gauge
 lvsd_ipvs_reconcile_error{backend="batched"} 1
+# HELP lvsd_config_last_reload_successful 1 when the last configuration load (start or reload) was applied, 0 when it was refused.
+# TYPE lvsd_config_last_reload_successful gauge
+lvsd_config_last_reload_successful 0
+# HELP lvsd_config_last_reload_success_timestamp_seconds When a configuration was last applied (start or reload), in seconds since the Unix epoch.
+# TYPE lvsd_config_last_reload_success_timestamp_seconds gauge
+lvsd_config_last_reload_success_timestamp_seconds 1.7000002e+09
+# HELP lvsd_config_reload_failures_total Reloads refused since start (the running configuration stayed).
+# TYPE lvsd_config_reload_failures_total counter
+lvsd_config_reload_failures_total 1
 # HELP lvsd_ipvs_repairs_total IPVS operations applied to the kernel since start (changes and drift repairs).
 # TYPE lvsd_ipvs_repairs_total counter
 lvsd_ipvs_repairs_total{backend="batched"} 17
@@ -153,7 +164,8 @@ lvsd_ipvs_repairs_total{backend="batched"} 17
 		"lvsd_real_server_active_connections", "lvsd_real_server_incoming_bytes_total", "lvsd_real_server_outgoing_packets_total",
 		"lvsd_virtual_server_sorry_server_active", "lvsd_healthcheck_duration_seconds",
 		"lvsd_ipvs_reconcile_duration_seconds", "lvsd_ipvs_reconcile_last_timestamp_seconds", "lvsd_ipvs_reconcile_error",
-		"lvsd_ipvs_repairs_total"}
+		"lvsd_ipvs_repairs_total", "lvsd_config_last_reload_successful", "lvsd_config_last_reload_success_timestamp_seconds",
+		"lvsd_config_reload_failures_total"}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
