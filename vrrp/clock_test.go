@@ -3,6 +3,8 @@ package vrrp
 import (
 	"testing"
 	"time"
+
+	"github.com/lvsd/lvsd/internal/clock"
 )
 
 func received(t Timer) bool {
@@ -15,7 +17,7 @@ func received(t Timer) bool {
 }
 
 func TestFakeClockTimers(t *testing.T) {
-	c := NewFakeClock(time.Time{})
+	c := clock.NewFake(time.Time{})
 	start := c.Now()
 	tm := c.NewTimer(time.Second)
 	if dl, ok := c.NextDeadline(); !ok || dl != start.Add(time.Second) {

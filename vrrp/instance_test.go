@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lvsd/lvsd/internal/clock"
 )
 
 // lab runs Instances over the fake wire with one fake clock. Time moves in small steps and
@@ -18,7 +20,7 @@ import (
 // counters, so it is exact, not a guess based on sleeping.
 type lab struct {
 	t     *testing.T
-	clock *FakeClock
+	clock *clock.Fake
 	wire  *wire
 	nodes []*node
 	step  time.Duration
@@ -41,7 +43,7 @@ type node struct {
 }
 
 func newLab(t *testing.T) *lab {
-	c := NewFakeClock(time.Time{})
+	c := clock.NewFake(time.Time{})
 	return &lab{t: t, clock: c, wire: newWire(c), step: 10 * time.Millisecond}
 }
 
