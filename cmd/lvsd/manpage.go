@@ -72,7 +72,7 @@ func program() clidoc.Program {
 router owns the virtual IP addresses, IPVS virtual services are programmed in-process over
 netlink and reconciled against the kernel, health checkers add and remove real servers, and
 localnode rules make two-box clusters safe. Its configuration is HCL with keepalived's
-keyword names.
+keyword names; 'lvsd convert' translates an existing keepalived.conf.
 
 Every command takes its flags as --name value or --name=value; 'lvsd help COMMAND' or
 'lvsd COMMAND --help' prints the command's help.`,
