@@ -29,6 +29,7 @@ type seenAt struct {
 func (s *sink) build(top *rawBlock, firstFile string) *Config {
 	cfg := &Config{}
 	cfg.Global = s.buildGlobal(top.children("global"))
+	s.buildScriptBlocks(top, cfg)
 
 	vipOwner := map[netip.Addr]seenAt{} // VIP address -> instance and position
 	names := map[string]hcl.Range{}
@@ -53,6 +54,8 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 		}
 		cfg.VRRPInstances = append(cfg.VRRPInstances, in)
 	}
+
+	s.buildTracking(top, cfg)
 
 	services := map[string]seenAt{}
 	for _, b := range top.children("virtual_server") {
@@ -130,7 +133,8 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 
 func (s *sink) buildGlobal(blocks []*rawBlock) Global {
 	g := Global{ControlSocket: DefaultControlSocket, ReconcileInterval: DefaultReconcileInterval, IPVSBackend: IPVSBackends[0],
-		VRRPVersion: DefaultVRRPVersion}
+		VRRPVersion: DefaultVRRPVersion, EnableScriptSecurity: true}
+	s.scripts = scriptPolicy{secure: true}
 	if h, err := os.Hostname(); err == nil && h != "" {
 		g.RouterID = h
 	} else {
@@ -166,6 +170,7 @@ func (s *sink) buildGlobal(blocks []*rawBlock) Global {
 			g.IPVSBackend = IPVSBackends[i]
 		}
 		g.MetricsListen = s.metricsListen(b)
+		s.buildScriptGlobal(b, &g)
 	}
 	return g
 }
@@ -181,6 +186,7 @@ func (s *sink) command(b *rawBlock, name string) (string, []string) {
 		s.errAt(a.Range, "%s: %v", name, err)
 		return "", nil
 	}
+	s.checkScriptSecurity(a, argv[0], s.scripts.user)
 	return v, argv
 }
 
@@ -266,27 +272,13 @@ func (s *sink) buildInstance(b *rawBlock, vipOwner map[netip.Addr]seenAt, defVer
 	if srcAttr != nil && peerAttr == nil {
 		s.errAt(srcAttr.NameRange, "unicast_src_ip without unicast_peer: unicast needs the peers' addresses")
 	}
-	if peerAttr != nil && srcAttr == nil {
-		s.errAt(peerAttr.NameRange, "unicast_peer without unicast_src_ip: set the address this router sends from")
-	}
+	// unicast_peer without unicast_src_ip sends from the interface's primary address,
+	// found at run time (as keepalived).
 
-	tracks, _ := s.strList(b, "track_interface")
-	seenTrack := map[string]hcl.Range{}
-	for _, it := range tracks {
-		if err := checkIfName(it.val); err != nil {
-			s.errAt(it.rng, "track_interface: %v", err)
-			continue
-		}
-		if first, dup := seenTrack[it.val]; dup {
-			s.errAt(it.rng, "duplicate track_interface %q (first at %s)", it.val, posOf(first))
-			continue
-		}
-		seenTrack[it.val] = it.rng
-		in.TrackInterfaces = append(in.TrackInterfaces, it.val)
-	}
 	in.GARPMasterDelay, _, _ = s.duration(b, "garp_master_delay", DefaultGARPMasterDelay)
 	rep, _, _ := s.integer(b, "garp_master_repeat", 1, 255, DefaultGARPMasterRepeat)
 	in.GARPMasterRepeat = int(rep)
+	s.buildGARPTimers(b, &in)
 	in.NotifyMaster, _ = s.command(b, "notify_master")
 	in.NotifyBackup, _ = s.command(b, "notify_backup")
 	in.NotifyFault, _ = s.command(b, "notify_fault")

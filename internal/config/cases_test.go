@@ -219,7 +219,6 @@ vrrp_instance "X" {
 }`,
 		want: []string{
 			`t.hcl:5:3: unicast_src_ip without unicast_peer: unicast needs the peers' addresses`,
-			`t.hcl:11:3: unicast_peer without unicast_src_ip: set the address this router sends from`,
 			`t.hcl:18:19: unicast_peer 10.0.0.10 is this router's own unicast_src_ip`,
 			`t.hcl:18:45: duplicate unicast_peer 10.0.0.12 (first at t.hcl:18:32)`,
 			`t.hcl:18:58: unicast_peer must be IPv4 addresses (VRRPv2 runs over IPv4), got 2001:db8::1`,

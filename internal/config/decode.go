@@ -57,14 +57,14 @@ var realServerSchema = &blockSchema{
 
 var topSchema = &blockSchema{
 	blocks: map[string]*blockSchema{
-		"global": {attrs: []string{"router_id", "control_socket", "keep_ipvs_on_stop", "reconcile_interval", "ipvs_backend", "vrrp_version", "metrics_listen"}},
+		"global": {attrs: slices.Concat([]string{"router_id", "control_socket", "keep_ipvs_on_stop", "reconcile_interval", "ipvs_backend", "vrrp_version", "metrics_listen"}, trackGlobalAttrs)},
 		"vrrp_instance": {
 			label: "NAME",
-			attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int",
+			attrs: slices.Concat([]string{"state", "interface", "virtual_router_id", "priority", "advert_int",
 				"preempt", "preempt_delay", "virtual_ipaddress", "unicast_src_ip", "unicast_peer",
 				"track_interface", "garp_master_delay", "garp_master_repeat", "notify_master",
 				"notify_backup", "notify_fault", "notify_stop", "notify",
-				"vrrp_version", "virtual_ipaddress_excluded", "accept_mode"},
+				"vrrp_version", "virtual_ipaddress_excluded", "accept_mode"}, trackInstanceAttrs),
 			required: []string{"interface", "virtual_router_id"},
 			blocks: map[string]*blockSchema{
 				"authentication": {attrs: []string{"auth_type", "auth_pass"}, required: []string{"auth_type"}},
@@ -88,6 +88,9 @@ var topSchema = &blockSchema{
 			attrs:    []string{"interface", "vrrp_instance", "sync_id"},
 			required: []string{"interface", "vrrp_instance"},
 		},
+		"vrrp_script":     vrrpScriptSchema,
+		"vrrp_track_file": trackFileSchema,
+		"vrrp_sync_group": syncGroupSchema,
 	},
 }
 

@@ -257,7 +257,11 @@ func (p *Plan) diffInstances(old, new *Config) {
 			p.Changes = append(p.Changes, Change{Op: OpAdd, Kind: KindVRRPInstance, ID: id, Name: n.Name, Transition: true})
 			continue
 		}
-		fs := fieldChanges(*o, *n, "Name")
+		skip := []string{"Name"}
+		if !slices.Equal(o.TrackInterfaces, n.TrackInterfaces) {
+			skip = append(skip, "TrackInterfaceWeights") // the track_interface change says it
+		}
+		fs := fieldChanges(*o, *n, skip...)
 		if len(fs) == 0 && o.Name == n.Name {
 			continue
 		}

@@ -35,7 +35,7 @@ func TestLoadFull(t *testing.T) {
 	sorry := ap("10.0.0.9:80")
 	want := &Config{
 		Global: Global{RouterID: "director-a", ControlSocket: "/run/lvsd/a.sock", KeepIPVSOnStop: true,
-			ReconcileInterval: 2 * time.Second, IPVSBackend: "batched", VRRPVersion: 2, Pos: pos(1, 1)},
+			ReconcileInterval: 2 * time.Second, IPVSBackend: "batched", VRRPVersion: 2, EnableScriptSecurity: true, Pos: pos(1, 1)},
 		VRRPInstances: []VRRPInstance{{
 			Name: "VI_1", InitialState: StateMaster, Interface: "eth0", VRID: 51, Priority: 150,
 			AdvertInt: time.Second, Preempt: true, AuthType: AuthPass, AuthPass: "1111",
@@ -47,6 +47,8 @@ func TestLoadFull(t *testing.T) {
 			UnicastSrcIP: ip("172.16.0.31"), UnicastPeers: []netip.Addr{ip("172.16.0.32")},
 			TrackInterfaces: []string{"eth1"}, GARPMasterDelay: 10 * time.Second, GARPMasterRepeat: 3,
 			VRRPVersion: 2, AcceptMode: true,
+			TrackInterfaceWeights: []Track{{Name: "eth1", Pos: pos(24, 25)}},
+			GARPLowerPrioRepeat:   3, GARPLowerPrioDelay: 10 * time.Second,
 			NotifyMaster: "/etc/lvsd/bypass_ipvs.sh del 172.16.0.30",
 			NotifyBackup: "/etc/lvsd/bypass_ipvs.sh add 172.16.0.30",
 			NotifyFault:  "/etc/lvsd/bypass_ipvs.sh add 172.16.0.30",
@@ -363,8 +365,10 @@ func TestDiagnosticString(t *testing.T) {
 
 // TestDiagnostics runs every snippet of cases_test.go: all problems are reported at once,
 // each with its exact text and position.
-func TestDiagnostics(t *testing.T) {
-	for _, tc := range errorCases {
+func TestDiagnostics(t *testing.T) { runErrorCases(t, errorCases) }
+
+func runErrorCases(t *testing.T, cases []diagCase) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("t.hcl", []byte(tc.src))
 			if cfg != nil {

@@ -50,7 +50,10 @@ type Config struct {
 	VRRPInstances  []VRRPInstance
 	VirtualServers []VirtualServer
 	Localnodes     []Localnode
-	SyncDaemon     *SyncDaemon // nil when absent
+	SyncDaemon     *SyncDaemon     // nil when absent
+	VRRPScripts    []VRRPScript    // vrrp_script blocks
+	TrackFiles     []VRRPTrackFile // vrrp_track_file blocks
+	SyncGroups     []SyncGroup     // vrrp_sync_group blocks
 	// Warnings are things keepalived accepts but that are dubious (Warning set on each).
 	Warnings Diagnostics
 	// Files are the files read, in merge order.
@@ -66,7 +69,13 @@ type Global struct {
 	IPVSBackend       string        // "batched" (default) or "moby": see IPVSBackends
 	VRRPVersion       int           // default vrrp_version of the instances: 2 (default) or 3
 	MetricsListen     string        // host:port of the Prometheus /metrics endpoint; "" = off
-	Pos               Pos           // zero when the block is absent
+	// ScriptUser runs every script (notify*, misc_check, vrrp_script) unless a block names
+	// its own user; "" = root, as keepalived's script_user default.
+	ScriptUser string
+	// EnableScriptSecurity (default true) refuses a script that would run as root while
+	// its file or a directory above it is writable by another user; false only warns.
+	EnableScriptSecurity bool
+	Pos                  Pos // zero when the block is absent
 }
 
 // State is a VRRP instance's configured initial state.
@@ -141,6 +150,19 @@ type VRRPInstance struct {
 	// AcceptMode (RFC 5798 Accept_Mode, keepalived accept/no_accept): when false a
 	// non-owner MASTER drops packets addressed to its VIPs. Default true.
 	AcceptMode bool
+	// Tracking (see Track): TrackInterfaceWeights has one entry per TrackInterfaces name,
+	// in the same order; TrackScripts and TrackFiles name vrrp_script and vrrp_track_file
+	// blocks with the weight resolved (the entry's override, else the block's).
+	TrackInterfaceWeights []Track
+	TrackScripts          []Track
+	TrackFiles            []Track
+	// GARPLowerPrioRepeat / GARPLowerPrioDelay: the GARP burst sent when, as MASTER, we
+	// hear a lower-priority master (split brain healed), and the delay of a second burst
+	// (0 = none). Defaults: the global vrrp_garp_lower_prio_*, else garp_master_repeat /
+	// garp_master_delay. GARPMasterRefresh: periodic GARP burst while MASTER (0 = none).
+	GARPLowerPrioRepeat int
+	GARPLowerPrioDelay  time.Duration
+	GARPMasterRefresh   time.Duration
 	// Notify hooks: raw command strings (already checked with script.Split), "" when unset.
 	NotifyMaster, NotifyBackup, NotifyFault, NotifyStop, Notify string
 	Pos                                                         Pos
@@ -368,4 +390,95 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Tracking weights, as keepalived's: -253..253 for scripts and interfaces, -254..254 for
+// track files (a file's value is multiplied by the weight).
+const (
+	MaxTrackWeight        = 253
+	MaxTrackFileWeight    = 254
+	DefaultScriptInterval = time.Second
+	DefaultScriptRise     = 1
+	DefaultScriptFall     = 1
+)
+
+// Track is one tracked item of a vrrp_instance: a track_script, track_interface or
+// track_file entry "NAME [weight N [reverse]]", with the weight resolved. Weight 0: a
+// failure puts the instance in FAULT; > 0: added to the priority while it succeeds; < 0:
+// added while it fails. Reverse swaps success and failure for the weight.
+type Track struct {
+	Name    string
+	Weight  int
+	Reverse bool
+	Pos     Pos
+}
+
+// VRRPScript is a `vrrp_script "NAME"` block.
+type VRRPScript struct {
+	Name     string
+	Script   string        // raw command
+	Argv     []string      // Script split by script.Split (no shell)
+	Interval time.Duration // default 1s
+	Timeout  time.Duration // default: Interval
+	Weight   int           // -253..253, default 0
+	Reverse  bool
+	Rise     int    // consecutive successes to turn OK, default 1
+	Fall     int    // consecutive failures to turn KO, default 1
+	User     string // "" = global script_user
+	InitFail bool   // start failed until the first result
+	Pos      Pos
+}
+
+// VRRPTrackFile is a `vrrp_track_file "NAME"` block: File holds an integer that, multiplied
+// by Weight, is added to the priority (weight 0: a non-zero value is a FAULT).
+type VRRPTrackFile struct {
+	Name    string
+	File    string
+	Weight  int // -254..254, default 0
+	Reverse bool
+	Pos     Pos
+}
+
+// SyncGroup is a `vrrp_sync_group "NAME"` block: its instances change state together and
+// one in FAULT puts all in FAULT.
+type SyncGroup struct {
+	Name      string
+	Instances []string
+	// Notify hooks: raw commands, "" when unset; called as `script GROUP NAME STATE`
+	// (notify) or without arguments (notify_master, notify_backup, notify_fault).
+	NotifyMaster, NotifyBackup, NotifyFault, Notify string
+	TrackScripts                                    []Track // weight ignored: failure = FAULT of the group
+	Pos                                             Pos
+}
+
+// Script returns the named vrrp_script, or nil.
+func (c *Config) Script(name string) *VRRPScript {
+	for i := range c.VRRPScripts {
+		if c.VRRPScripts[i].Name == name {
+			return &c.VRRPScripts[i]
+		}
+	}
+	return nil
+}
+
+// TrackFile returns the named vrrp_track_file, or nil.
+func (c *Config) TrackFile(name string) *VRRPTrackFile {
+	for i := range c.TrackFiles {
+		if c.TrackFiles[i].Name == name {
+			return &c.TrackFiles[i]
+		}
+	}
+	return nil
+}
+
+// SyncGroupOf returns the sync group the named instance belongs to, or nil.
+func (c *Config) SyncGroupOf(instance string) *SyncGroup {
+	for i := range c.SyncGroups {
+		for _, n := range c.SyncGroups[i].Instances {
+			if n == instance {
+				return &c.SyncGroups[i]
+			}
+		}
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 // sink collects every problem found, so that all of them are reported at once.
 type sink struct {
 	errs, warns Diagnostics
+	scripts     scriptPolicy // global script_user / enable_script_security, for command()
 }
 
 func posOf(r hcl.Range) Pos {
@@ -169,6 +170,13 @@ var durSpecs = map[string]durSpec{
 	"delay_before_retry":  {false, 0, 24 * time.Hour, "delay_before_retry must be from 0 to 86400 seconds"},
 	"warmup":              {false, 0, 24 * time.Hour, "warmup must be from 0 to 86400 seconds"},
 	"misc_timeout":        {true, time.Second, 24 * time.Hour, "misc_timeout must be whole seconds from 1 to 86400"},
+	// vrrp_script, and the GARP timers of tracking and split brain (keepalived's ranges)
+	"interval":                   {false, 10 * time.Millisecond, 24 * time.Hour, "interval must be from 0.01 to 86400 seconds"},
+	"timeout":                    {false, 10 * time.Millisecond, 24 * time.Hour, "timeout must be from 0.01 to 86400 seconds"},
+	"garp_lower_prio_delay":      {true, 0, 3600 * time.Second, "garp_lower_prio_delay must be whole seconds from 0 to 3600"},
+	"garp_master_refresh":        {true, 0, 3600 * time.Second, "garp_master_refresh must be whole seconds from 0 to 3600 (0 = off)"},
+	"vrrp_garp_lower_prio_delay": {true, 0, 3600 * time.Second, "vrrp_garp_lower_prio_delay must be whole seconds from 0 to 3600"},
+	"vrrp_garp_master_refresh":   {true, 0, 3600 * time.Second, "vrrp_garp_master_refresh must be whole seconds from 0 to 3600 (0 = off)"},
 }
 
 // advertIntV3 reads advert_int with VRRPv3's range.
