@@ -20,8 +20,10 @@ const DefaultGARPRepeat = 5
 // initialLinkWait bounds how long Run waits for the initial link states.
 const initialLinkWait = 500 * time.Millisecond
 
-// addrMismatchWarnEvery rate-limits the warning about adverts whose address list differs.
-const addrMismatchWarnEvery = time.Minute
+// dropWarnEvery rate-limits the warnings about adverts for our VRID that are dropped (or,
+// for a VIP list mismatch, accepted) because the routers' configs disagree: one line per
+// cause per interval, with the count of what was held back.
+const dropWarnEvery = 10 * time.Second
 
 // InstanceConfig is one vrrp_instance, already validated by the config layer; NewInstance
 // checks it again so that a bad value never reaches the wire.
@@ -54,6 +56,17 @@ type InstanceConfig struct {
 	GARPRepeat      int
 	GARPDelay       time.Duration
 	TrackInterfaces []string
+	// Tracked are the tracked items (scripts, files, weighted interfaces); an interface of
+	// TrackInterfaces that is not here has weight 0 (down => FAULT). Results come through
+	// Instance.Track (scripts, files) and the link watcher (interfaces).
+	Tracked []Tracked
+	// GARPLowerPrioRepeat: GARPs per VIP in the burst answering a lower priority master
+	// (split brain healed); 0 = GARPRepeat, negative = none. GARPLowerPrioDelay: a second
+	// such burst this much later (0 = none). GARPMasterRefresh: a burst this often while
+	// master (0 = none).
+	GARPLowerPrioRepeat int
+	GARPLowerPrioDelay  time.Duration
+	GARPMasterRefresh   time.Duration
 }
 
 // Deps are the effects an Instance drives. Conn, Addresses and Announcer are required.
@@ -74,6 +87,10 @@ type Deps struct {
 	Links <-chan LinkEvent
 	Clock Clock        // nil: RealClock
 	Log   *slog.Logger // nil: slog.Default()
+	// OnTransition, when set, is called from the protocol loop on every transition with
+	// the effective priority; it must not block (a sync group posts orders to the other
+	// members with Instance.SyncFault / SyncState, which never block).
+	OnTransition func(name string, t Transition, priority uint8)
 }
 
 // Instance runs one VRRP virtual router: it feeds the Machine with received adverts, timer
@@ -93,8 +110,9 @@ type Instance struct {
 	mu sync.Mutex
 	st Status
 
-	lastMismatchWarn time.Time
-	lastIntervalWarn time.Time
+	warns   *warnLimiter
+	holding bool   // VIPs added and not removed since: "VIP removed" is logged only then
+	inbox   *inbox // events from other goroutines: tracked results, sync group orders
 
 	reconf chan reconfRequest // Reconfigure -> Run's loop
 	done   chan struct{}      // closed when Run returns
@@ -104,6 +122,7 @@ type Instance struct {
 	handledPackets atomic.Int64
 	handledTimers  atomic.Int64
 	handledLinks   atomic.Int64
+	handledEvents  atomic.Int64
 	notifyPending  atomic.Int64
 	looping        atomic.Bool // Start done and its timer armed
 }
@@ -127,9 +146,12 @@ func NewInstance(cfg InstanceConfig, deps Deps) (*Instance, error) {
 		st:     newStatus(cfg),
 		reconf: make(chan reconfRequest),
 		done:   make(chan struct{}),
+		warns:  newWarnLimiter(dropWarnEvery),
+		inbox:  newInbox(),
 	}
 	i.setConfig(cfg)
 	i.m = NewMachine(machineConfig(cfg))
+	i.st.Tracked = i.trackStatus()
 	return i, nil
 }
 
@@ -146,6 +168,10 @@ func machineConfig(cfg InstanceConfig) MachineConfig {
 		Interface:    cfg.Interface,
 		Track:        cfg.TrackInterfaces,
 		Version3:     cfg.Version == Version3,
+		Tracked:      cfg.Tracked,
+
+		LowerPrioDelay:  cfg.GARPLowerPrioDelay,
+		RefreshInterval: cfg.GARPMasterRefresh,
 	}
 }
 
@@ -353,6 +379,12 @@ loop:
 			i.reconfigure(req.cfg, notify)
 			i.arm(timer)
 			close(req.done)
+		case <-i.inbox.wake:
+			for _, ev := range i.inbox.take() {
+				i.apply(ev(i.m, clock.Now()), notify)
+				i.handledEvents.Add(1)
+			}
+			i.arm(timer)
 		case ev, ok := <-links:
 			if !ok {
 				links = nil // the watcher stopped: keep the last known link states
@@ -366,6 +398,7 @@ loop:
 	}
 
 	timer.Stop()
+	i.inbox.close()
 	i.apply(i.m.Shutdown(clock.Now()), notify)
 	close(stop)
 	if err := i.deps.Conn.Close(); err != nil {
@@ -439,13 +472,13 @@ func (i *Instance) reconfigure(cfg InstanceConfig, notify *notifyQueue) {
 				i.log.Error("add VIP", "vip", v.Prefix, "dev", v.Dev, "err", err, "cause", "reload")
 			}
 		}
-		i.sendGARPFor(added)
+		i.sendGARPFor(added, i.repeat)
 	}
 	advertChanged := !slices.Equal(oldAdvert.Addrs, i.advert.Addrs) || oldAdvert.AuthType != i.advert.AuthType ||
 		oldAdvert.AuthData != i.advert.AuthData
 	i.apply(i.m.Reconfigure(i.deps.Clock.Now(), machineConfig(cfg), advertChanged), notify)
 	i.count(func(s *Status) {
-		s.Name, s.Priority, s.EffectivePriority = cfg.Name, cfg.Priority, cfg.Priority
+		s.Name, s.Priority, s.EffectivePriority = cfg.Name, cfg.Priority, i.m.Priority()
 		s.VIPs = s.VIPs[:0]
 		for _, v := range cfg.VIPs {
 			s.VIPs = append(s.VIPs, v.Prefix.String())
@@ -578,8 +611,10 @@ func (i *Instance) handlePacket(p Packet, notify *notifyQueue) {
 	r := i.checks.check(p)
 	if r.Drop != DropNone {
 		i.count(func(s *Status) { s.Drops[r.Drop.String()]++ })
-		// Debug only: a flood of bad packets must not flood the log; the counters show it.
-		i.log.Debug("VRRP packet dropped", "reason", r.Drop, "src", p.Src, "err", r.Err)
+		if !i.warnDrop(p, r) {
+			// Debug only: a flood of bad packets must not flood the log; the counters show it.
+			i.log.Debug("VRRP packet dropped", "reason", r.Drop, "src", p.Src, "err", r.Err)
+		}
 		return
 	}
 	i.count(func(s *Status) {
@@ -592,11 +627,9 @@ func (i *Instance) handlePacket(p Packet, notify *notifyQueue) {
 		i.warnInterval(p.Src, r.Advert.Interval())
 	}
 	if r.AddrMismatch {
-		now := i.deps.Clock.Now()
-		if i.lastMismatchWarn.IsZero() || now.Sub(i.lastMismatchWarn) >= addrMismatchWarnEvery {
-			i.lastMismatchWarn = now
+		if ok, n := i.warns.allow("vip_list", i.deps.Clock.Now()); ok {
 			i.log.Warn("VRRP advert address list differs from ours: accepted, check both configs",
-				"src", p.Src, "theirs", r.Advert.Addrs, "ours", i.advert.Addrs)
+				"src", p.Src, "theirs", r.Advert.Addrs, "ours", i.advert.Addrs, "suppressed", n)
 		}
 	}
 	if r.Advert.Version == Version3 {
@@ -606,15 +639,13 @@ func (i *Instance) handlePacket(p Packet, notify *notifyQueue) {
 	i.apply(i.m.Advert(i.deps.Clock.Now(), p.Src, r.Advert.Priority), notify)
 }
 
-// warnInterval reports (at most once per minute) a VRRPv3 advert whose interval differs
+// warnInterval reports (at most once per dropWarnEvery) a VRRPv3 advert whose interval differs
 // from ours: accepted, a backup follows the master's (RFC 5798 6.4.2, as keepalived).
 func (i *Instance) warnInterval(src netip.Addr, theirs time.Duration) {
 	i.count(func(s *Status) { s.IntervalMismatches++ })
-	now := i.deps.Clock.Now()
-	if i.lastIntervalWarn.IsZero() || now.Sub(i.lastIntervalWarn) >= addrMismatchWarnEvery {
-		i.lastIntervalWarn = now
+	if ok, n := i.warns.allow("v3_interval", i.deps.Clock.Now()); ok {
 		i.log.Warn("VRRPv3 advert interval differs from ours: following the master's", "src", src,
-			"theirs", theirs, "ours", i.cfg.AdvertInt)
+			"theirs", theirs, "ours", i.cfg.AdvertInt, "suppressed", n)
 	}
 }
 
@@ -630,17 +661,26 @@ func (i *Instance) apply(acts []Action, notify *notifyQueue) {
 				if err := i.deps.Addresses.Add(i.vip(v)); err != nil {
 					i.count(func(s *Status) { s.Errors[errAddVIP]++ })
 					i.log.Error("add VIP", "vip", v.Prefix, "dev", i.vip(v).Dev, "err", err)
+				} else {
+					i.log.Info("VIP added", "vip", v.Prefix, "dev", i.vip(v).Dev)
 				}
 			}
+			i.holding = true
 		case RemoveVIPs:
 			for _, v := range i.cfg.VIPs {
 				if err := i.deps.Addresses.Remove(i.vip(v)); err != nil {
 					i.count(func(s *Status) { s.Errors[errRemoveVIP]++ })
 					i.log.Error("remove VIP", "vip", v.Prefix, "dev", i.vip(v).Dev, "err", err)
+				} else if i.holding {
+					i.log.Info("VIP removed", "vip", v.Prefix, "dev", i.vip(v).Dev)
 				}
 			}
+			i.holding = false
 		case SendGARP:
-			i.sendGARP()
+			i.sendGARP(a.Kind)
+		case PriorityChange:
+			i.log.Info("VRRP effective priority changed", "from", a.From, "to", a.To, "tracked", i.trackSummary())
+			i.count(func(s *Status) { s.EffectivePriority = a.To })
 		case Transition:
 			now := i.deps.Clock.Now()
 			i.count(func(s *Status) {
@@ -649,12 +689,18 @@ func (i *Instance) apply(acts []Action, notify *notifyQueue) {
 				s.countMaster(a.From, a.To)
 				s.LastTransition = TransitionRecord{At: now, From: a.From, To: a.To, Reason: a.Reason}
 			})
-			i.log.Info("VRRP state change", "from", a.From, "to", a.To, "reason", a.Reason)
-			notify.push(a.To, i.cfg.Priority)
+			i.log.Info("VRRP state change", "from", a.From, "to", a.To, "reason", a.Reason, "priority", i.m.Priority())
+			notify.push(a.To, i.m.Priority())
+			if i.deps.OnTransition != nil {
+				i.deps.OnTransition(i.cfg.Name, a, i.m.Priority())
+			}
 		}
 	}
 	// The master may change without a transition (a backup hears a new master).
+	tracked := i.trackStatus()
 	i.count(func(s *Status) {
+		s.Tracked = tracked
+		s.EffectivePriority = i.m.Priority()
 		ip := i.m.MasterIP()
 		if ip.IsValid() {
 			s.MasterIP = ip.String()
@@ -692,10 +738,20 @@ func (i *Instance) sendAdvert(prio uint8) {
 	}
 }
 
-func (i *Instance) sendGARP() { i.sendGARPFor(i.cfg.VIPs) }
+func (i *Instance) sendGARP(kind GARPKind) {
+	repeat := i.repeat
+	if kind == GARPLowerPrio && i.cfg.GARPLowerPrioRepeat != 0 {
+		repeat = i.cfg.GARPLowerPrioRepeat
+	}
+	if repeat <= 0 || len(i.cfg.VIPs) == 0 {
+		return
+	}
+	i.log.Info("gratuitous ARP burst", "why", kind, "per_vip", repeat, "vips", len(i.cfg.VIPs))
+	i.sendGARPFor(i.cfg.VIPs, repeat)
+}
 
-// sendGARPFor sends one burst for vips.
-func (i *Instance) sendGARPFor(vips []VIP) {
+// sendGARPFor sends one burst of repeat announcements per VIP of vips.
+func (i *Instance) sendGARPFor(vips []VIP, repeat int) {
 	for _, v := range vips {
 		v = i.vip(v)
 		announce, what := i.deps.Announcer.GratuitousARP, "gratuitous ARP"
@@ -707,7 +763,7 @@ func (i *Instance) sendGARPFor(vips []VIP) {
 		if v.Dev == "lo" {
 			v.Dev = i.cfg.Interface
 		}
-		for n := 0; n < i.repeat; n++ {
+		for n := 0; n < repeat; n++ {
 			if err := announce(v.Dev, v.Prefix.Addr()); err != nil {
 				i.count(func(s *Status) { s.Errors[errGARP]++ })
 				i.log.Warn(what, "vip", v.Prefix.Addr(), "dev", v.Dev, "err", err)

@@ -134,6 +134,7 @@ func (l *lab) settled() bool {
 		}
 		if n.conn.deliveredCount() != n.inst.handledPackets.Load() ||
 			n.linksSent != n.inst.handledLinks.Load() ||
+			n.inst.inbox.posted.Load() != n.inst.handledEvents.Load() ||
 			n.inst.notifyPending.Load() != 0 {
 			return false
 		}

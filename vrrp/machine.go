@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -50,6 +51,9 @@ const (
 	ReasonTrackDown             // a track_interface went down
 	ReasonInterfaceUp           // every watched interface is up again
 	ReasonShutdown              // we are stopping
+	ReasonTrackFailed           // a tracked script or file with weight 0 failed
+	ReasonTrackRecovered        // every fault source cleared (tracked items, sync group)
+	ReasonSyncGroup             // another member of our sync group changed state
 )
 
 var reasonNames = [...]string{
@@ -64,6 +68,9 @@ var reasonNames = [...]string{
 	ReasonTrackDown:      "tracked interface down",
 	ReasonInterfaceUp:    "interfaces up",
 	ReasonShutdown:       "shutdown",
+	ReasonTrackFailed:    "tracked script or file failed",
+	ReasonTrackRecovered: "tracked items recovered",
+	ReasonSyncGroup:      "sync group",
 }
 
 func (r Reason) String() string {
@@ -85,10 +92,33 @@ type AddVIPs struct{}
 // RemoveVIPs: remove every virtual address.
 type RemoveVIPs struct{}
 
-// SendGARP: one burst of gratuitous ARPs (GARPRepeat per VIP). The machine asks for one
-// burst on becoming master, another GARPDelay later, and one when it answers a lower
-// priority master (split brain).
-type SendGARP struct{}
+// SendGARP: one burst of gratuitous ARPs. The machine asks for one burst on becoming
+// master, another GARPDelay later, one (and another LowerPrioDelay later) when it answers
+// a lower priority master (split brain), and one every RefreshInterval while master.
+type SendGARP struct{ Kind GARPKind }
+
+// GARPKind says why a GARP burst is sent; the runner takes its size from it.
+type GARPKind int
+
+const (
+	GARPMaster    GARPKind = iota // becoming master, and garp_master_delay later
+	GARPLowerPrio                 // answering a lower priority master (garp_lower_prio_*)
+	GARPRefresh                   // garp_master_refresh
+)
+
+func (k GARPKind) String() string {
+	switch k {
+	case GARPLowerPrio:
+		return "lower priority master seen"
+	case GARPRefresh:
+		return "refresh"
+	}
+	return "became master"
+}
+
+// PriorityChange: the effective priority changed (tracked items); the runner logs it and
+// shows it in status. A master has already been asked to advertise it (SendAdvert).
+type PriorityChange struct{ From, To uint8 }
 
 // Transition: the state changed; the runner logs it and tells the Notifier.
 type Transition struct {
@@ -96,11 +126,12 @@ type Transition struct {
 	Reason   Reason
 }
 
-func (SendAdvert) action() {}
-func (AddVIPs) action()    {}
-func (RemoveVIPs) action() {}
-func (SendGARP) action()   {}
-func (Transition) action() {}
+func (SendAdvert) action()     {}
+func (AddVIPs) action()        {}
+func (RemoveVIPs) action()     {}
+func (SendGARP) action()       {}
+func (Transition) action()     {}
+func (PriorityChange) action() {}
 
 // MachineConfig is what the state machine needs of an instance's configuration.
 type MachineConfig struct {
@@ -116,10 +147,16 @@ type MachineConfig struct {
 	InitialState State
 	GARPDelay    time.Duration // second GARP burst this long after becoming master; 0 = none
 	Interface    string        // down => FAULT (ReasonInterfaceDown)
-	Track        []string      // any down => FAULT (ReasonTrackDown)
+	Track        []string      // any down => FAULT (ReasonTrackDown), unless in Tracked with a weight
 	// Version3: RFC 5798 timers. Skew_Time scales with Master_Adver_Interval, which a
 	// backup learns from the master's adverts (see AdvertV3).
 	Version3 bool
+	// Tracked items (see Tracked); an interface here is reported through Link.
+	Tracked []Tracked
+	// LowerPrioDelay: second GARP burst this long after answering a lower priority
+	// master; 0 = none. RefreshInterval: a GARP burst this often while master; 0 = none.
+	LowerPrioDelay  time.Duration
+	RefreshInterval time.Duration
 }
 
 // Machine is the VRRP state machine of one virtual router. Not safe for concurrent use:
@@ -134,10 +171,18 @@ type Machine struct {
 	preemptAt  time.Time // Backup: preempt_delay running
 	garpAt     time.Time // Master: delayed GARP burst
 
+	lowerGARPAt time.Time // Master: second burst after answering a lower master
+	refreshAt   time.Time // Master: garp_master_refresh
+
 	downReason   Reason    // pending takeover's reason when masterDown fires
 	answerGARPAt time.Time // last GARP burst sent in answer to a lower master
-	masterIP     netip.Addr
-	masterPrio   uint8
+
+	prio       uint8 // effective priority: cfg.Priority adjusted by the tracked items
+	tracked    []Tracked
+	results    map[string]TrackResult // by Tracked.Key; absent = OK (no result yet)
+	syncFault  bool                   // our sync group is in FAULT because of another member
+	masterIP   netip.Addr
+	masterPrio uint8
 	// VRRPv3: Master_Adver_Interval learned from the master (0: our own interval), and
 	// the interval of the advert being handled (set by AdvertV3 for the duration of it).
 	masterAdverInt time.Duration
@@ -151,7 +196,38 @@ type Machine struct {
 
 // NewMachine returns a machine in StateInit; Start begins the protocol.
 func NewMachine(cfg MachineConfig) *Machine {
-	return &Machine{cfg: cfg, state: StateInit, linksDown: map[string]bool{}}
+	m := &Machine{cfg: cfg, state: StateInit, linksDown: map[string]bool{}, prio: cfg.Priority,
+		results: map[string]TrackResult{}}
+	m.setTracked(cfg)
+	return m
+}
+
+// setTracked takes the tracked items of cfg (Track names not in Tracked have weight 0),
+// keeping the results of those still tracked.
+func (m *Machine) setTracked(cfg MachineConfig) {
+	m.tracked = append([]Tracked(nil), cfg.Tracked...)
+	for _, name := range cfg.Track {
+		if m.trackedInterface(name) < 0 {
+			m.tracked = append(m.tracked, Tracked{Kind: TrackInterface, Name: name})
+		}
+	}
+	for key := range m.results {
+		if !slices.ContainsFunc(m.tracked, func(t Tracked) bool { return t.Key() == key }) {
+			delete(m.results, key)
+		}
+	}
+}
+
+// Priority is the effective priority: what we advertise and compare.
+func (m *Machine) Priority() uint8 { return m.prio }
+
+func (m *Machine) trackedInterface(name string) int {
+	for i, t := range m.tracked {
+		if t.Kind == TrackInterface && t.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // State is the current state.
@@ -173,9 +249,9 @@ func (m *Machine) MasterIP() netip.Addr {
 // ((256 - Priority) * Master_Adver_Interval)/256 (RFC 5798 section 6.1).
 func (m *Machine) SkewTime() time.Duration {
 	if m.cfg.Version3 {
-		return time.Duration(256-int(m.cfg.Priority)) * m.MasterAdverInterval() / 256
+		return time.Duration(256-int(m.prio)) * m.MasterAdverInterval() / 256
 	}
-	return time.Duration(256-int(m.cfg.Priority)) * time.Second / 256
+	return time.Duration(256-int(m.prio)) * time.Second / 256
 }
 
 // MasterAdverInterval is the master's advertisement interval: in VRRPv3 the one a backup
@@ -209,7 +285,7 @@ func (m *Machine) AdvertV3(now time.Time, src netip.Addr, prio uint8, interval t
 
 // NextDeadline is the earliest armed timer; ok is false when none is.
 func (m *Machine) NextDeadline() (t time.Time, ok bool) {
-	for _, d := range []time.Time{m.masterDown, m.adver, m.preemptAt, m.garpAt} {
+	for _, d := range []time.Time{m.masterDown, m.adver, m.preemptAt, m.garpAt, m.lowerGARPAt, m.refreshAt} {
 		if !d.IsZero() && (!ok || d.Before(t)) {
 			t, ok = d, true
 		}
@@ -219,17 +295,69 @@ func (m *Machine) NextDeadline() (t time.Time, ok bool) {
 
 func (m *Machine) clearTimers() {
 	m.masterDown, m.adver, m.preemptAt, m.garpAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	m.lowerGARPAt, m.refreshAt = time.Time{}, time.Time{}
 	m.downReason = ReasonNone
 }
 
-func (m *Machine) linksUp() bool { return len(m.linksDown) == 0 }
-
-// faultReason is why the links put us in FAULT.
-func (m *Machine) faultReason() Reason {
+// evaluate computes, from every fault source and tracked result, whether we are in
+// FAULT (and why) and the effective priority.
+func (m *Machine) evaluate() (fault bool, why Reason, prio uint8) {
 	if m.linksDown[m.cfg.Interface] {
-		return ReasonInterfaceDown
+		fault, why = true, ReasonInterfaceDown
 	}
-	return ReasonTrackDown
+	adjust := 0
+	for _, t := range m.tracked {
+		r, ok := m.results[t.Key()]
+		if !ok {
+			continue // no result yet: neither failed nor adjusting
+		}
+		adj, f := t.Effect(r)
+		if f && !fault {
+			fault, why = true, ReasonTrackFailed
+			if t.Kind == TrackInterface {
+				why = ReasonTrackDown
+			}
+		}
+		adjust += adj
+	}
+	if m.syncFault && !fault {
+		fault, why = true, ReasonSyncGroup
+	}
+	return fault, why, EffectivePriority(m.cfg.Priority, adjust)
+}
+
+// reevaluate applies a change of a fault source or tracked result: FAULT entered or left,
+// or the effective priority changed (a master advertises it at once).
+func (m *Machine) reevaluate(now time.Time) []Action {
+	fault, why, prio := m.evaluate()
+	var acts []Action
+	if prio != m.prio {
+		acts = append(acts, PriorityChange{From: m.prio, To: prio})
+		m.prio = prio
+		if m.started && !m.stopped && m.state == StateMaster && !fault {
+			acts = append(acts, SendAdvert{Priority: m.prio})
+			m.adver = now.Add(m.cfg.AdvertInt)
+		}
+	}
+	if !m.started || m.stopped {
+		return acts
+	}
+	switch {
+	case fault && m.state != StateFault:
+		if m.state == StateMaster {
+			// Resign first so a backup takes over after Skew_Time, not 3 intervals.
+			acts = append(acts, SendAdvert{Priority: PriorityStop}, RemoveVIPs{})
+		}
+		m.clearTimers()
+		return m.transition(now, StateFault, why, acts)
+	case !fault && m.state == StateFault:
+		r := ReasonInterfaceUp
+		if m.lastReason != ReasonInterfaceDown && m.lastReason != ReasonTrackDown {
+			r = ReasonTrackRecovered
+		}
+		return m.enterFromInit(now, r, acts)
+	}
+	return acts
 }
 
 func (m *Machine) transition(now time.Time, to State, r Reason, acts []Action) []Action {
@@ -242,13 +370,16 @@ func (m *Machine) transition(now time.Time, to State, r Reason, acts []Action) [
 // becomeMaster: RFC 6.4.1/6.4.2 "transition to Master": advert, addresses, ARP.
 func (m *Machine) becomeMaster(now time.Time, r Reason, acts []Action) []Action {
 	m.clearTimers()
-	acts = append(acts, SendAdvert{Priority: m.cfg.Priority}, AddVIPs{}, SendGARP{})
+	acts = append(acts, SendAdvert{Priority: m.prio}, AddVIPs{}, SendGARP{})
 	m.adver = now.Add(m.cfg.AdvertInt)
 	if m.cfg.GARPDelay > 0 {
 		m.garpAt = now.Add(m.cfg.GARPDelay)
 	}
+	if m.cfg.RefreshInterval > 0 {
+		m.refreshAt = now.Add(m.cfg.RefreshInterval)
+	}
 	m.masterIP = m.cfg.PrimaryIP
-	m.masterPrio = m.cfg.Priority
+	m.masterPrio = m.prio
 	return m.transition(now, StateMaster, r, acts)
 }
 
@@ -286,8 +417,8 @@ func (m *Machine) Start(now time.Time) []Action {
 		return nil
 	}
 	m.started = true
-	if !m.linksUp() {
-		return m.transition(now, StateFault, m.faultReason(), []Action{RemoveVIPs{}})
+	if fault, why, _ := m.evaluate(); fault {
+		return m.transition(now, StateFault, why, []Action{RemoveVIPs{}})
 	}
 	return m.enterFromInit(now, ReasonStartup, nil)
 }
@@ -312,8 +443,16 @@ func (m *Machine) Tick(now time.Time) []Action {
 			m.garpAt = time.Time{}
 			acts = append(acts, SendGARP{})
 		}
+		if due(m.lowerGARPAt) {
+			m.lowerGARPAt = time.Time{}
+			acts = append(acts, SendGARP{Kind: GARPLowerPrio})
+		}
+		if due(m.refreshAt) {
+			m.refreshAt = now.Add(m.cfg.RefreshInterval)
+			acts = append(acts, SendGARP{Kind: GARPRefresh})
+		}
 		if due(m.adver) {
-			acts = append(acts, SendAdvert{Priority: m.cfg.Priority})
+			acts = append(acts, SendAdvert{Priority: m.prio})
 			m.adver = now.Add(m.cfg.AdvertInt)
 		}
 	}
@@ -323,8 +462,8 @@ func (m *Machine) Tick(now time.Time) []Action {
 // higherThanUs reports whether an advert's sender outranks us: higher priority, or equal
 // priority and a higher primary address (RFC 3768 section 6.4.3).
 func (m *Machine) higherThanUs(src netip.Addr, prio uint8) bool {
-	if prio != m.cfg.Priority {
-		return prio > m.cfg.Priority
+	if prio != m.prio {
+		return prio > m.prio
 	}
 	return src.Compare(m.cfg.PrimaryIP) > 0
 }
@@ -344,7 +483,7 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 			m.preemptAt = time.Time{}
 			return nil
 		}
-		if prio >= m.cfg.Priority || !m.cfg.Preempt {
+		if prio >= m.prio || !m.cfg.Preempt {
 			m.learnInterval()
 			m.masterDown = now.Add(m.MasterDownInterval())
 			m.downReason = ReasonMasterDown
@@ -374,7 +513,7 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 		if prio == PriorityStop {
 			// RFC 6.4.3: answer a resigning router with an advert at once.
 			m.adver = now.Add(m.cfg.AdvertInt)
-			return []Action{SendAdvert{Priority: m.cfg.Priority}}
+			return []Action{SendAdvert{Priority: m.prio}}
 		}
 		if m.higherThanUs(src, prio) {
 			acts := []Action{RemoveVIPs{}}
@@ -387,7 +526,7 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 			}
 			return acts
 		}
-		if prio == m.cfg.Priority && src == m.cfg.PrimaryIP {
+		if prio == m.prio && src == m.cfg.PrimaryIP {
 			// Our own address and priority: a looped-back advert or a duplicate address.
 			// Answering would start an advert ping-pong; ignore it.
 			return nil
@@ -397,10 +536,13 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 		// taken over. The GARP burst is limited to one per Master_Down_Interval, so a
 		// router that cannot hear us (one-way link) does not make us flood ARP.
 		m.adver = now.Add(m.cfg.AdvertInt)
-		acts := []Action{SendAdvert{Priority: m.cfg.Priority}}
+		acts := []Action{SendAdvert{Priority: m.prio}}
 		if m.answerGARPAt.IsZero() || now.Sub(m.answerGARPAt) >= m.MasterDownInterval() {
 			m.answerGARPAt = now
-			acts = append(acts, SendGARP{})
+			acts = append(acts, SendGARP{Kind: GARPLowerPrio})
+			if m.cfg.LowerPrioDelay > 0 {
+				m.lowerGARPAt = now.Add(m.cfg.LowerPrioDelay)
+			}
 		}
 		return acts
 	}
@@ -410,31 +552,63 @@ func (m *Machine) Advert(now time.Time, src netip.Addr, prio uint8) []Action {
 // Link is an interface's operational state change (for the instance's interface or a
 // tracked one).
 func (m *Machine) Link(now time.Time, name string, up bool) []Action {
-	if name != m.cfg.Interface && !contains(m.cfg.Track, name) {
+	tracked := m.trackedInterface(name) >= 0
+	if name != m.cfg.Interface && !tracked {
 		return nil
 	}
-	wasUp := m.linksUp()
-	if up {
-		delete(m.linksDown, name)
-	} else {
-		m.linksDown[name] = true
-	}
-	if !m.started || m.stopped || wasUp == m.linksUp() {
-		return nil
-	}
-	if !up {
-		var acts []Action
-		if m.state == StateMaster {
-			// Resign first so a backup takes over after Skew_Time, not 3 intervals.
-			acts = append(acts, SendAdvert{Priority: PriorityStop}, RemoveVIPs{})
+	if name == m.cfg.Interface {
+		if up {
+			delete(m.linksDown, name)
+		} else {
+			m.linksDown[name] = true
 		}
-		m.clearTimers()
-		return m.transition(now, StateFault, m.faultReason(), acts)
 	}
-	if m.state != StateFault {
+	if tracked {
+		m.results[TrackInterface.String()+":"+name] = TrackResult{OK: up}
+	}
+	return m.reevaluate(now)
+}
+
+// Track is a new result of a tracked script or file (interfaces come through Link). An
+// unknown key is ignored.
+func (m *Machine) Track(now time.Time, key string, r TrackResult) []Action {
+	known := false
+	for _, t := range m.tracked {
+		known = known || t.Key() == key
+	}
+	if !known {
 		return nil
 	}
-	return m.enterFromInit(now, ReasonInterfaceUp, nil)
+	if old, ok := m.results[key]; ok && old == r {
+		return nil
+	}
+	m.results[key] = r
+	return m.reevaluate(now)
+}
+
+// SyncFault is our sync group entering (on) or leaving FAULT because of another member.
+func (m *Machine) SyncFault(now time.Time, on bool) []Action {
+	if m.syncFault == on {
+		return nil
+	}
+	m.syncFault = on
+	return m.reevaluate(now)
+}
+
+// SyncState is another member of our sync group becoming MASTER or BACKUP by itself: we
+// follow (keepalived's sync group semantics). FAULT is SyncFault's.
+func (m *Machine) SyncState(now time.Time, to State) []Action {
+	if !m.started || m.stopped {
+		return nil
+	}
+	switch {
+	case to == StateMaster && m.state == StateBackup:
+		return m.becomeMaster(now, ReasonSyncGroup, nil)
+	case to == StateBackup && m.state == StateMaster:
+		acts := []Action{RemoveVIPs{}}
+		return m.becomeBackup(now, m.MasterDownInterval(), ReasonSyncGroup, acts)
+	}
+	return nil
 }
 
 // Reconfigure changes the configuration of a running machine in place (a reload): the
@@ -445,35 +619,46 @@ func (m *Machine) Link(now time.Time, name string, up bool) []Action {
 // it hears, as RFC 3768 section 6.4.2 says (a raised priority preempts a lower master
 // then); a backup that becomes the address owner (255) takes over at once.
 func (m *Machine) Reconfigure(now time.Time, cfg MachineConfig, advertChanged bool) []Action {
-	old := m.cfg
+	old, oldPrio := m.cfg, m.prio
 	m.cfg = cfg
 	for name := range m.linksDown {
-		if name != cfg.Interface && !contains(cfg.Track, name) {
-			delete(m.linksDown, name) // no longer watched
+		if name != cfg.Interface {
+			delete(m.linksDown, name) // no longer our interface
 		}
 	}
+	m.setTracked(cfg)
 	if !m.started || m.stopped {
+		_, _, m.prio = m.evaluate()
 		return nil
 	}
+	// Tracked items or the configured priority may have changed the effective priority
+	// (a master advertises it at once) or whether we are in FAULT.
+	acts := m.reevaluate(now)
 	switch m.state {
 	case StateMaster:
-		m.masterIP, m.masterPrio = cfg.PrimaryIP, cfg.Priority
+		m.masterIP, m.masterPrio = cfg.PrimaryIP, m.prio
 		if cfg.GARPDelay == 0 {
 			m.garpAt = time.Time{}
 		}
-		if advertChanged || old.Priority != cfg.Priority || old.AdvertInt != cfg.AdvertInt {
+		switch {
+		case cfg.RefreshInterval == 0:
+			m.refreshAt = time.Time{}
+		case m.refreshAt.IsZero() || old.RefreshInterval != cfg.RefreshInterval:
+			m.refreshAt = now.Add(cfg.RefreshInterval)
+		}
+		if m.prio == oldPrio && (advertChanged || old.AdvertInt != cfg.AdvertInt) {
 			m.adver = now.Add(cfg.AdvertInt)
-			return []Action{SendAdvert{Priority: cfg.Priority}}
+			acts = append(acts, SendAdvert{Priority: m.prio})
 		}
 	case StateBackup:
 		if cfg.Priority == PriorityOwner && old.Priority != PriorityOwner {
-			return m.becomeMaster(now, ReasonOwner, nil)
+			return m.becomeMaster(now, ReasonOwner, acts)
 		}
 		if !cfg.Preempt || cfg.PreemptDelay == 0 {
 			m.preemptAt = time.Time{}
 		}
 	}
-	return nil
+	return acts
 }
 
 // Shutdown is the Shutdown event: a master resigns (priority-0 advert) and every address
@@ -490,13 +675,4 @@ func (m *Machine) Shutdown(now time.Time) []Action {
 	acts = append(acts, RemoveVIPs{})
 	m.clearTimers()
 	return m.transition(now, StateInit, ReasonShutdown, acts)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

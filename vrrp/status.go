@@ -14,7 +14,7 @@ type Status struct {
 	Family            string // "inet" or "inet6"
 	State             State
 	Priority          uint8 // as configured
-	EffectivePriority uint8 // what we advertise (equals Priority: no track weights yet)
+	EffectivePriority uint8 // what we advertise: Priority adjusted by the tracked items
 	VIPs              []string
 	MasterIP          string // "" when unknown (INIT, FAULT, or backup before any advert)
 	AdvertsSent       uint64
@@ -33,6 +33,8 @@ type Status struct {
 	// BecameMaster and ReleasedMaster count transitions into and out of MASTER (keepalived's
 	// "Became master" and "Released master" statistics).
 	BecameMaster, ReleasedMaster uint64
+	// Tracked is every tracked item and its last result.
+	Tracked []TrackStatus
 }
 
 func (s *Status) countMaster(from, to State) {
@@ -90,6 +92,7 @@ func (s Status) clone() Status {
 	s.VIPs = append([]string(nil), s.VIPs...)
 	s.Drops = maps.Clone(s.Drops)
 	s.Errors = maps.Clone(s.Errors)
+	s.Tracked = append([]TrackStatus(nil), s.Tracked...)
 	return s
 }
 
