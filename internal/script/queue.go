@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -23,7 +24,8 @@ type Queue struct {
 	log     *slog.Logger
 	timeout time.Duration
 
-	runCtx    context.Context // scripts run under it; canceled on hard stop
+	cred      *syscall.Credential // RunAs: nil = lvsd's own user
+	runCtx    context.Context     // scripts run under it; canceled on hard stop
 	cancelRun context.CancelFunc
 	jobs      chan []string
 	done      chan struct{} // closed when the worker has returned
@@ -53,6 +55,15 @@ func NewQueue(ctx context.Context, log *slog.Logger, timeout time.Duration) *Que
 	}
 	close(q.idle)
 	go q.work()
+	return q
+}
+
+// RunAs makes every command of the queue run as cred (see RunAs); call it before the
+// first Enqueue. It returns q.
+func (q *Queue) RunAs(cred *syscall.Credential) *Queue {
+	q.mu.Lock()
+	q.cred = cred
+	q.mu.Unlock()
 	return q
 }
 
@@ -136,7 +147,10 @@ func (q *Queue) work() {
 			if q.runCtx.Err() != nil {
 				q.log.Warn("script dropped: stopping", "script", argv[0], "args", argv[1:])
 			} else {
-				q.logResult(argv, Run(q.runCtx, argv, q.timeout, nil))
+				q.mu.Lock()
+				cred := q.cred
+				q.mu.Unlock()
+				q.logResult(argv, RunAs(q.runCtx, argv, q.timeout, nil, cred))
 			}
 			q.finished()
 		}

@@ -47,6 +47,12 @@ var ErrTimeout = errors.New("timed out")
 // The group is killed while the leader is still an unreaped zombie, so its id (the pgid)
 // cannot have been reused by an unrelated process.
 func Run(ctx context.Context, argv []string, timeout time.Duration, env []string) Result {
+	return RunAs(ctx, argv, timeout, env, nil)
+}
+
+// RunAs is Run as another user: cred (nil: lvsd's own user) sets the uid, gid and
+// supplementary groups of the process (keepalived's script_user and vrrp_script user).
+func RunAs(ctx context.Context, argv []string, timeout time.Duration, env []string, cred *syscall.Credential) Result {
 	if len(argv) == 0 {
 		return Result{ExitCode: -1, Err: ErrEmpty}
 	}
@@ -57,7 +63,7 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, env []string
 	}
 	cmd.Stdout = out
 	cmd.Stderr = out // the same writer: exec shares one pipe, so lines keep their order
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	// A child that escaped the group (setsid) may hold the pipe open: do not wait for it.
 	cmd.WaitDelay = 500 * time.Millisecond
 
