@@ -204,6 +204,13 @@ func (d *Daemon) Apply(ctx context.Context, cfg *config.Config) (config.Plan, er
 	if diags := d.check(cfg, plan); len(diags) > 0 {
 		return plan, diags
 	}
+	creds, err := scriptCreds(cfg)
+	if err != nil {
+		return plan, config.Diagnostics{diagAt(cfg.Global.Pos, err)}
+	}
+	// Tracking follows the new configuration first: instances prepared or reconfigured
+	// below take their tracked items and sync group from it.
+	d.env.track.setConfig(cfg, creds, d.env.hooksCtx)
 
 	// Acquire what the new parts need: raw sockets of new and restarted instances, IPVS.
 	prepared := map[string]*vrrpRunner{}
@@ -236,6 +243,10 @@ func (d *Daemon) Apply(ctx context.Context, cfg *config.Config) (config.Plan, er
 	// Commit, engine by engine, in the order of a start: VRRP, LVS, localnode, sync.
 	var errs []error
 	d.applyVRRP(ctx, cfg, plan, prepared)
+	d.mu.Lock()
+	runners := d.vrrp
+	d.mu.Unlock()
+	d.env.track.attach(runners)
 	if newLVS != nil {
 		d.mu.Lock()
 		d.lvs = newLVS
@@ -284,7 +295,9 @@ func (d *Daemon) applyVRRP(ctx context.Context, cfg *config.Config, plan config.
 			d.log.Info("VRRP instance stopped", "instance", c.Name, "cause", "reload: "+string(c.Op))
 		case c.Op == config.OpChange:
 			in := instanceByID(cfg, c.ID)
-			if err := r.inst.Reconfigure(ctx, instanceConfig(in, r.primary)); err != nil {
+			icfg := instanceConfig(in, r.primary)
+			d.env.track.configure(&icfg, in)
+			if err := r.inst.Reconfigure(ctx, icfg); err != nil {
 				// Checked before: cannot happen short of a stopping daemon.
 				d.log.Error("reconfigure VRRP instance", "instance", in.Name, "err", err)
 			}
@@ -300,6 +313,7 @@ func (d *Daemon) applyVRRP(ctx context.Context, cfg *config.Config, plan config.
 		in := &cfg.VRRPInstances[i]
 		if r := next[config.InstanceID(in)]; r != nil && prepared[config.InstanceID(in)] == nil {
 			r.notifier.set(in, d.log.With("instance", in.Name))
+			r.queue.RunAs(d.env.track.hookCred())
 		}
 	}
 	d.mu.Lock()

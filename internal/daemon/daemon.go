@@ -111,7 +111,10 @@ func New(o Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.env = vrrpEnv{links: vrrp.NewLinkWatcher(), addrs: vrrp.NewAddresses(), garp: vrrp.NewAnnouncer(), react: d.react, log: d.log,
-		ctx: context.Background(), hooksCtx: context.Background()}
+		ctx: context.Background(), hooksCtx: context.Background(), track: newTracking(d.log.With("component", "track"))}
+	if _, err := scriptCreds(cfg); err != nil {
+		return nil, err
+	}
 	// The instances are prepared by Run (their contexts are Run's); check their links now
 	// so that a missing interface is refused before anything else happens.
 	for i := range cfg.VRRPInstances {
@@ -218,10 +221,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHooks()
 	d.env.ctx, d.env.hooksCtx = vrrpCtx, hooksCtx
+	creds, err := scriptCreds(cfg)
+	if err != nil {
+		return err
+	}
+	d.env.track.setConfig(cfg, creds, hooksCtx)
 	runners, err := prepareRunners(&d.env, cfg.VRRPInstances)
 	if err != nil {
 		return err
 	}
+	d.env.track.attach(runners)
 	d.mu.Lock()
 	d.vrrp = runners
 	d.mu.Unlock()
@@ -243,6 +252,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.applySysctls()
 		d.startLVS()
 	}
+	d.env.track.start(vrrpCtx)
 	for _, r := range runners {
 		r.start(&d.vrrpWG, d.fail)
 	}
@@ -295,6 +305,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	stopVRRP()
 	d.vrrpWG.Wait()
+	d.env.track.stop(deadline)
 	for _, r := range runners {
 		if err := r.queue.Close(deadline); err != nil {
 			log.Warn("notify scripts still running at stop were killed", "err", err)
@@ -371,6 +382,7 @@ func (d *Daemon) Status() Status {
 			out.Localnodes = append(out.Localnodes, LocalnodeStatus{Name: l.Name, Mode: l.Mode, Role: l.Role, Installed: l.Installed, Error: l.Error})
 		}
 	}
+	d.env.track.statusInto(&out)
 	return out
 }
 

@@ -21,6 +21,8 @@ type Status struct {
 	Sysctls        []SysctlStatus        `json:"sysctls,omitempty"`
 	Localnodes     []LocalnodeStatus     `json:"localnodes,omitempty"`
 	Config         *ConfigStatus         `json:"config,omitempty"` // start and reloads
+	VRRPScripts    []VRRPScriptStatus    `json:"vrrp_scripts,omitempty"`
+	SyncGroups     []SyncGroupStatus     `json:"sync_groups,omitempty"`
 }
 
 // VRRPStatus is one vrrp_instance.
@@ -45,6 +47,7 @@ type VRRPStatus struct {
 	VRID              int               `json:"virtual_router_id"`
 	BecameMaster      uint64            `json:"became_master"`   // transitions into MASTER
 	ReleasedMaster    uint64            `json:"released_master"` // transitions out of MASTER
+	Tracked           []TrackedStatus   `json:"tracked,omitempty"`
 }
 
 // TransitionStatus is the most recent state change of an instance and its cause.
@@ -112,4 +115,35 @@ type LocalnodeStatus struct {
 	Role      string `json:"role"`
 	Installed bool   `json:"installed"`
 	Error     string `json:"error,omitempty"`
+}
+
+// TrackedStatus is one tracked item of a vrrp_instance (track_script, track_interface,
+// track_file).
+type TrackedStatus struct {
+	Kind    string `json:"kind"` // script, interface, file
+	Name    string `json:"name"`
+	Weight  int    `json:"weight"`
+	Reverse bool   `json:"reverse,omitempty"`
+	// State: "ok", "failed", "unknown" (no result yet, or the script is missing), or a
+	// track file's value.
+	State string `json:"state"`
+	// Effect on the instance: "fault", "+N"/"-N" (priority adjustment) or "none".
+	Effect string `json:"effect"`
+}
+
+// VRRPScriptStatus is one vrrp_script that is running (tracked by some instance).
+type VRRPScriptStatus struct {
+	Name     string `json:"name"`
+	Up       bool   `json:"up"` // its rise/fall state is OK (false while missing)
+	Runs     uint64 `json:"runs"`
+	LastExit int    `json:"last_exit"` // -1: timed out, killed or could not start
+	TimedOut bool   `json:"timed_out"`
+	Missing  bool   `json:"missing,omitempty"` // not on this machine: ignored, as keepalived
+}
+
+// SyncGroupStatus is one vrrp_sync_group.
+type SyncGroupStatus struct {
+	Name      string   `json:"name"`
+	State     string   `json:"state"`
+	Instances []string `json:"instances"`
 }

@@ -70,7 +70,11 @@ func openVRRPConn(in *config.VRRPInstance, primary netip.Addr) (vrrp.Conn, error
 	if in.IPv6 {
 		return vrrp.NewConn6(in.Interface, primary, in.UnicastPeers)
 	}
-	return vrrp.NewConn(in.Interface, in.UnicastSrcIP, in.UnicastPeers)
+	src := in.UnicastSrcIP
+	if len(in.UnicastPeers) > 0 && !src.IsValid() {
+		src = primary // unicast_peer without unicast_src_ip: the interface's primary address
+	}
+	return vrrp.NewConn(in.Interface, src, in.UnicastPeers)
 }
 
 // hookNotifier runs an instance's notify scripts in transition order, as keepalived does:
@@ -202,6 +206,7 @@ type vrrpEnv struct {
 	addrs    vrrp.Addresses
 	garp     vrrp.Announcer
 	react    func(instance string, state vrrp.State)
+	track    *tracking // tracked items and sync groups (track.go)
 	log      *slog.Logger
 }
 
@@ -230,9 +235,10 @@ func prepareRunner(env *vrrpEnv, in *config.VRRPInstance) (*vrrpRunner, error) {
 		return nil, fmt.Errorf("%s: %w", where, rawSocketError(in.Interface, err))
 	}
 	ctx, cancel := context.WithCancel(env.ctx)
-	queue := script.NewQueue(env.hooksCtx, ilog.With("component", "hooks"), hookTimeout)
+	queue := script.NewQueue(env.hooksCtx, ilog.With("component", "hooks"), hookTimeout).RunAs(env.track.hookCred())
 	notifier := &hookNotifier{cfg: in, queue: queue, react: env.react, own: accept}
 	icfg := instanceConfig(in, primary)
+	env.track.configure(&icfg, in)
 	fail := func(err error) (*vrrpRunner, error) {
 		cancel()
 		conn.Close()
@@ -245,6 +251,7 @@ func prepareRunner(env *vrrpEnv, in *config.VRRPInstance) (*vrrpRunner, error) {
 	}
 	inst, err := vrrp.NewInstance(icfg, vrrp.Deps{
 		Conn: conn, Addresses: env.addrs, Announcer: env.garp, Notifier: notifier, Links: ch, Log: env.log,
+		OnTransition: env.track.observe,
 	})
 	if err != nil {
 		return fail(err)
@@ -309,6 +316,7 @@ func vrrpStatus(s vrrp.Status) VRRPStatus {
 	if out.VIPs == nil {
 		out.VIPs = []string{}
 	}
+	out.Tracked = trackedStatus(s.Tracked)
 	if s.Transitions > 0 {
 		out.LastTransition = &TransitionStatus{At: s.LastTransition.At, From: s.LastTransition.From.String(),
 			To: s.LastTransition.To.String(), Reason: s.LastTransition.Reason.String()}
