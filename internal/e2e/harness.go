@@ -69,6 +69,7 @@ type Spec struct {
 	Peers     []string // unicast_peer
 	Track     []string // track_interface
 	Extra     string   // appended to the lvsd config as is (e.g. a localnode block)
+	Inside    string   // added inside the lvsd vrrp_instance block as is (e.g. track_script)
 }
 
 func (s Spec) withDefaults() Spec {
@@ -129,6 +130,7 @@ func LvsdConfig(routerID, socket string, s Spec) string {
 	if len(s.Track) > 0 {
 		fmt.Fprintf(&b, "  track_interface = %s\n", quoteList(s.Track))
 	}
+	b.WriteString(s.Inside)
 	b.WriteString("}\n")
 	b.WriteString(s.Extra)
 	return b.String()
@@ -197,11 +199,17 @@ type Lvsd struct {
 // StartLvsd writes the config for s under dir (a directory of its own per process) and
 // starts `lvsd run` in h's namespace.
 func StartLvsd(bin string, h *netns.Host, dir string, s Spec) (*Lvsd, error) {
+	return StartLvsdHCL(bin, h, dir, func(socket string) string { return LvsdConfig(h.Name, socket, s) })
+}
+
+// StartLvsdHCL is StartLvsd with a config of the caller's: render gets the control socket
+// path to put in it.
+func StartLvsdHCL(bin string, h *netns.Host, dir string, render func(socket string) string) (*Lvsd, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	config := filepath.Join(dir, "lvsd.hcl")
-	if err := os.WriteFile(config, []byte(LvsdConfig(h.Name, filepath.Join(dir, "lvsd.sock"), s)), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte(render(filepath.Join(dir, "lvsd.sock"))), 0o644); err != nil {
 		return nil, err
 	}
 	return StartLvsdConfig(bin, h, dir, config)
@@ -249,6 +257,16 @@ type VRRPStatus struct {
 	Transitions       uint64            `json:"transitions"`
 	Version           int               `json:"vrrp_version"`
 	Family            string            `json:"family"`
+	Tracked           []TrackedStatus   `json:"tracked"`
+}
+
+// TrackedStatus is one tracked item of an instance in Status.
+type TrackedStatus struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Weight int    `json:"weight"`
+	State  string `json:"state"`
+	Effect string `json:"effect"`
 }
 
 // Status asks the daemon over its control socket (HTTP GET /status, what `lvsd status`
