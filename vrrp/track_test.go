@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lvsd/lvsd/internal/clock"
 )
 
 func TestTrackedEffect(t *testing.T) {
@@ -273,7 +275,7 @@ func TestSyncCoordinator(t *testing.T) {
 }
 
 func TestWarnLimiter(t *testing.T) {
-	c := NewFakeClock(time.Time{})
+	c := clock.NewFake(time.Time{})
 	l := newWarnLimiter(10 * time.Second)
 	if ok, n := l.allow("auth", c.Now()); !ok || n != 0 {
 		t.Fatal("first line held back")
