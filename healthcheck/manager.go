@@ -178,10 +178,12 @@ func (m *Manager) build(vss []VirtualServer) ([]builtVS, error) {
 			return nil, fmt.Errorf("virtual server %q: delay_loop %v: must be positive", vc.Name, vc.DelayLoop)
 		}
 		b := builtVS{cfg: vc}
-		var running []*rsRun
+		running := map[netip.AddrPort]*rsRun{} // by address: a reload of a big service stays linear
 		if vr := m.vss[vc.Name]; vr != nil {
 			vr.mu.Lock()
-			running = slices.Clone(vr.servers)
+			for _, rr := range vr.servers {
+				running[rr.cfg.Address] = rr
+			}
 			vr.mu.Unlock()
 		}
 		seen := map[netip.AddrPort]bool{}
@@ -193,11 +195,8 @@ func (m *Manager) build(vss []VirtualServer) ([]builtVS, error) {
 				return nil, fmt.Errorf("virtual server %q: real server %s listed twice", vc.Name, rc.Address)
 			}
 			seen[rc.Address] = true
-			i := slices.IndexFunc(running, func(rr *rsRun) bool {
-				return rr.cfg.Address == rc.Address && reflect.DeepEqual(rr.cfg.Checks, rc.Checks)
-			})
-			if i >= 0 {
-				b.servers = append(b.servers, running[i])
+			if rr := running[rc.Address]; rr != nil && reflect.DeepEqual(rr.cfg.Checks, rc.Checks) {
+				b.servers = append(b.servers, rr)
 				continue
 			}
 			rr, err := newRSRun(vc, rc)
@@ -352,8 +351,12 @@ func (m *Manager) Apply(vss []VirtualServer) error {
 			m.vss[b.cfg.Name] = vr
 		}
 		vr.mu.Lock()
+		kept := make(map[*rsRun]bool, len(b.servers))
+		for _, rr := range b.servers {
+			kept[rr] = true
+		}
 		for _, rr := range vr.servers {
-			if !slices.Contains(b.servers, rr) {
+			if !kept[rr] {
 				rr.removed.Store(true)
 			}
 		}

@@ -114,8 +114,12 @@ func NewPool(cfg PoolConfig) *Pool {
 // start the pool over).
 func (p *Pool) Reconfigure(cfg PoolConfig, keep []netip.AddrPort) {
 	p.cfg = cfg
+	kept := make(map[netip.AddrPort]bool, len(keep))
+	for _, a := range keep {
+		kept[a] = true
+	}
 	for a := range p.prevUp {
-		if !slices.Contains(keep, a) {
+		if !kept[a] {
 			delete(p.prevUp, a)
 		}
 	}
