@@ -42,6 +42,7 @@ type Collector struct {
 	vrrpBecame, vrrpReleased, vrrpTransitions, vrrpDropped         *prometheus.Desc
 	vrrpErrors, vrrpMismatch                                       *prometheus.Desc
 	vrrpInfo                                                       *prometheus.Desc
+	scriptUp, scriptRuns                                           *prometheus.Desc
 
 	vsQuorum, vsSorry                                    *prometheus.Desc
 	rsUp, rsWeight, rsFailures, rsActive, rsInactive     *prometheus.Desc
@@ -71,6 +72,9 @@ func NewCollector(status func() daemon.Status) *Collector {
 		vrrpErrors:      desc("lvsd_vrrp_errors_total", "Failed VRRP effects (send, add_vip, remove_vip, garp, recv).", append(vrrpLabels, "kind")...),
 		vrrpMismatch:    desc("lvsd_vrrp_address_list_mismatches_total", "Accepted adverts whose VIP list differs from ours.", vrrpLabels...),
 		vrrpInfo:        desc("lvsd_vrrp_instance_info", "Always 1; the instance's VRRP version (2 or 3) and address family (inet or inet6) as labels.", append(vrrpLabels, "version", "family")...),
+
+		scriptUp:   desc("lvsd_vrrp_script_up", "1 when the vrrp_script's rise/fall state is OK, 0 when failing or missing (keepalived-exporter: keepalived_script_status).", "script"),
+		scriptRuns: desc("lvsd_vrrp_script_runs_total", "Runs of the vrrp_script since start.", "script"),
 
 		vsQuorum:      desc("lvsd_virtual_server_quorum_up", "1 when the virtual server has its quorum of healthy real servers.", vsLabels...),
 		vsSorry:       desc("lvsd_virtual_server_sorry_server_active", "1 when the sorry server replaces the real servers.", vsLabels...),
@@ -105,7 +109,7 @@ func NewCollector(status func() daemon.Status) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.started,
 		c.vrrpState, c.vrrpPriority, c.vrrpEffective, c.vrrpSent, c.vrrpReceived, c.vrrpBecame, c.vrrpReleased,
-		c.vrrpTransitions, c.vrrpDropped, c.vrrpErrors, c.vrrpMismatch, c.vrrpInfo,
+		c.vrrpTransitions, c.vrrpDropped, c.vrrpErrors, c.vrrpMismatch, c.vrrpInfo, c.scriptUp, c.scriptRuns,
 		c.vsQuorum, c.vsSorry, c.rsUp, c.rsWeight, c.rsFailures, c.rsActive, c.rsInactive,
 		c.rsConns, c.rsInPkts, c.rsOutPkts, c.rsInBytes, c.rsOutBytes, c.checkDuration,
 		c.recDuration, c.recLast, c.recOps, c.recFailed, c.recError, c.recRepairs, c.ownedServices,
@@ -154,6 +158,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for kind, n := range v.Errors {
 			counter(c.vrrpErrors, float64(n), append(l, kind)...)
 		}
+	}
+	for _, sc := range st.VRRPScripts {
+		gauge(c.scriptUp, boolValue(sc.Up), sc.Name)
+		counter(c.scriptRuns, float64(sc.Runs), sc.Name)
 	}
 	for _, vs := range st.VirtualServers {
 		c.collectVirtualServer(ch, vs, gauge, counter)

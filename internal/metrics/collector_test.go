@@ -25,6 +25,10 @@ func fixedStatus() daemon.Status {
 	h.Observe(20 * time.Second)
 	return daemon.Status{
 		RouterID: "director-a", Version: "v1.2.3", StartedAt: time.Unix(1700000000, 0),
+		VRRPScripts: []daemon.VRRPScriptStatus{
+			{Name: "chk_haproxy", Up: true, Runs: 12},
+			{Name: "chk_gone", Missing: true},
+		},
 		VRRP: []daemon.VRRPStatus{{
 			Name: "VI_1", State: "MASTER", Priority: 150, EffectivePriority: 140, Interface: "eth0", VRID: 51,
 			Version: 2, Family: "inet",
@@ -94,6 +98,14 @@ lvsd_vrrp_adverts_sent_total{instance="VI_2",interface="eth1",vrid="52"} 0
 # TYPE lvsd_vrrp_packets_dropped_total counter
 lvsd_vrrp_packets_dropped_total{instance="VI_1",interface="eth0",reason="auth",vrid="51"} 0
 lvsd_vrrp_packets_dropped_total{instance="VI_1",interface="eth0",reason="ttl",vrid="51"} 2
+# HELP lvsd_vrrp_script_up 1 when the vrrp_script's rise/fall state is OK, 0 when failing or missing (keepalived-exporter: keepalived_script_status).
+# TYPE lvsd_vrrp_script_up gauge
+lvsd_vrrp_script_up{script="chk_gone"} 0
+lvsd_vrrp_script_up{script="chk_haproxy"} 1
+# HELP lvsd_vrrp_script_runs_total Runs of the vrrp_script since start.
+# TYPE lvsd_vrrp_script_runs_total counter
+lvsd_vrrp_script_runs_total{script="chk_gone"} 0
+lvsd_vrrp_script_runs_total{script="chk_haproxy"} 12
 # HELP lvsd_real_server_up 1 when the real server's health checks pass.
 # TYPE lvsd_real_server_up gauge
 lvsd_real_server_up{local_address="",local_mark="7",local_port="",proto="TCP",remote_address="2001:db8::5",remote_port="80"} 1
@@ -160,7 +172,7 @@ lvsd_ipvs_repairs_total{backend="batched"} 17
 `
 	names := []string{"lvsd_build_info", "lvsd_start_time_seconds", "lvsd_vrrp_instance_info", "lvsd_vrrp_state", "lvsd_vrrp_priority",
 		"lvsd_vrrp_effective_priority", "lvsd_vrrp_became_master_total", "lvsd_vrrp_released_master_total",
-		"lvsd_vrrp_adverts_sent_total", "lvsd_vrrp_packets_dropped_total", "lvsd_real_server_up", "lvsd_real_server_weight",
+		"lvsd_vrrp_adverts_sent_total", "lvsd_vrrp_packets_dropped_total", "lvsd_vrrp_script_up", "lvsd_vrrp_script_runs_total", "lvsd_real_server_up", "lvsd_real_server_weight",
 		"lvsd_real_server_active_connections", "lvsd_real_server_incoming_bytes_total", "lvsd_real_server_outgoing_packets_total",
 		"lvsd_virtual_server_sorry_server_active", "lvsd_healthcheck_duration_seconds",
 		"lvsd_ipvs_reconcile_duration_seconds", "lvsd_ipvs_reconcile_last_timestamp_seconds", "lvsd_ipvs_reconcile_error",
