@@ -94,7 +94,7 @@ func TestLoadRefusesBigFileUnread(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := f.Truncate(1 << 40); err != nil { // sparse: 1 TiB that takes no disk
-		t.Skipf("sparse file: %v", err)
+		t.Fatalf("make a sparse 1 TiB file: %v", err)
 	}
 	f.Close()
 	_, err = Load(path)

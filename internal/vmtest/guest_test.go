@@ -22,13 +22,13 @@ func TestShellQuote(t *testing.T) {
 }
 
 func TestStage2Script(t *testing.T) {
-	s := stage2Script(Spec{Binary: "/work/main/bin/vmtest/e2e.test", Args: []string{"-test.run", "^TestDR$"},
-		Env: []string{"FOO=a b"}, Dir: "/work/main/internal/vmtest/e2e", Modules: []string{"ip_vs"}})
+	s := stage2Script(Spec{Binary: "/srv/lvsd/bin/vmtest/e2e.test", Args: []string{"-test.run", "^TestDR$"},
+		Env: []string{"FOO=a b"}, Dir: "/srv/lvsd/internal/vmtest/e2e", Modules: []string{"ip_vs"}})
 	for _, want := range []string{
 		"export FOO='a b'\n",
 		"modprobe -a ip_vs ",
-		"cd /work/main/internal/vmtest/e2e || exit 125\n",
-		"{ /work/main/bin/vmtest/e2e.test -test.run '^TestDR$'; echo $? > /run/vmtest/exitcode.tmp; }",
+		"cd /srv/lvsd/internal/vmtest/e2e || exit 125\n",
+		"{ /srv/lvsd/bin/vmtest/e2e.test -test.run '^TestDR$'; echo $? > /run/vmtest/exitcode.tmp; }",
 		"mv /run/vmtest/exitcode.tmp /run/vmtest/exitcode\n",
 	} {
 		if !strings.Contains(s, want) {
@@ -84,7 +84,7 @@ func TestStage2BindsTmpCheckout(t *testing.T) {
 	if out, err := exec.Command("sh", "-n", "-c", s).CombinedOutput(); err != nil {
 		t.Errorf("stage 2 is not valid sh: %v %s\n%s", err, out, s)
 	}
-	if s := stage2Script(Spec{Binary: "/work/x.test", Dir: "/tmpfoo"}); strings.Contains(s, "mount --bind") {
+	if s := stage2Script(Spec{Binary: "/srv/x.test", Dir: "/tmpfoo"}); strings.Contains(s, "mount --bind") {
 		t.Errorf("binds although nothing is under /tmp:\n%s", s)
 	}
 	if got := hostTmpDirs(Spec{Binary: "/tmp/a/x", Dir: "/tmp/b/../a/y"}); len(got) != 1 || got[0] != "/tmp/a" {

@@ -9,7 +9,7 @@
 // It flushes IPVS (ipvsadm -C): run it only in a throwaway VM, as root, e.g.
 //
 //	go build -o bin/ipvsbench ./internal/bench/ipvs
-//	go run ./internal/vmtest/cmd/vmtest -quiet -exec /work/main/bin/ipvsbench
+//	go run ./internal/vmtest/cmd/vmtest -quiet -exec "$PWD/bin/ipvsbench"
 package main
 
 import (
