@@ -104,9 +104,24 @@ func quoteList(xs []string) string {
 
 // LvsdConfig renders an lvsd HCL config with one vrrp_instance (docs/contract.md schema).
 func LvsdConfig(routerID, socket string, s Spec) string {
+	return LvsdConfigMulti(routerID, socket, s)
+}
+
+// LvsdConfigMulti renders an lvsd HCL config with one vrrp_instance per spec, in order.
+func LvsdConfigMulti(routerID, socket string, specs ...Spec) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "global {\n  router_id = %q\n  control_socket = %q\n}\n", routerID, socket)
+	for _, s := range specs {
+		b.WriteString("\n")
+		b.WriteString(lvsdInstance(s))
+	}
+	return b.String()
+}
+
+// lvsdInstance renders s as a vrrp_instance block, followed by s.Extra.
+func lvsdInstance(s Spec) string {
 	s = s.withDefaults()
 	var b strings.Builder
-	fmt.Fprintf(&b, "global {\n  router_id = %q\n  control_socket = %q\n}\n\n", routerID, socket)
 	fmt.Fprintf(&b, "vrrp_instance %q {\n", s.Name)
 	fmt.Fprintf(&b, "  state = %q\n  interface = %q\n  virtual_router_id = %d\n  priority = %d\n  advert_int = %g\n",
 		s.State, s.Interface, s.VRID, s.Priority, s.AdvertInt)
@@ -190,6 +205,7 @@ func BuildLvsd(dir string) (string, error) {
 
 // Lvsd is one `lvsd run` process in a namespace.
 type Lvsd struct {
+	Bin    string // the lvsd binary it runs (its CLI talks to it)
 	Host   *netns.Host
 	Proc   *netns.Proc
 	Socket string
@@ -200,6 +216,11 @@ type Lvsd struct {
 // starts `lvsd run` in h's namespace.
 func StartLvsd(bin string, h *netns.Host, dir string, s Spec) (*Lvsd, error) {
 	return StartLvsdHCL(bin, h, dir, func(socket string) string { return LvsdConfig(h.Name, socket, s) })
+}
+
+// StartLvsdMulti is StartLvsd with one vrrp_instance per spec.
+func StartLvsdMulti(bin string, h *netns.Host, dir string, specs ...Spec) (*Lvsd, error) {
+	return StartLvsdHCL(bin, h, dir, func(socket string) string { return LvsdConfigMulti(h.Name, socket, specs...) })
 }
 
 // StartLvsdHCL is StartLvsd with a config of the caller's: render gets the control socket
@@ -218,7 +239,7 @@ func StartLvsdHCL(bin string, h *netns.Host, dir string, render func(socket stri
 // StartLvsdConfig starts `lvsd run --config config` in h's namespace, with its control
 // socket in dir.
 func StartLvsdConfig(bin string, h *netns.Host, dir, config string) (*Lvsd, error) {
-	l := &Lvsd{Host: h, Socket: filepath.Join(dir, "lvsd.sock"), Config: config}
+	l := &Lvsd{Bin: bin, Host: h, Socket: filepath.Join(dir, "lvsd.sock"), Config: config}
 	p, err := h.Start(bin, "run", "--config", l.Config, "--socket", l.Socket, "--log-level", "debug")
 	if err != nil {
 		return nil, err
@@ -231,6 +252,14 @@ func StartLvsdConfig(bin string, h *netns.Host, dir, config string) (*Lvsd, erro
 type Status struct {
 	VRRP       []VRRPStatus      `json:"vrrp"`
 	Localnodes []LocalnodeStatus `json:"localnodes"`
+	IPVS       *IPVSStatus       `json:"ipvs"`
+}
+
+// IPVSStatus is the reconciler's part of Status.
+type IPVSStatus struct {
+	Ops     int `json:"ops"`               // operations of the last pass
+	Applied int `json:"applied_ops_total"` // operations applied since start
+	Owned   int `json:"owned_services"`
 }
 
 // LocalnodeStatus is one localnode block in `lvsd status --json`.

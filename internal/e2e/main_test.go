@@ -60,7 +60,13 @@ func newLab(t *testing.T) *lab {
 // lvsd starts lvsd on h and logs its output if the test fails.
 func (l *lab) lvsd(h *netns.Host, s Spec) *Lvsd {
 	l.t.Helper()
-	d, err := StartLvsd(lvsdBin, h, fmt.Sprintf("%s/%s-%d", l.dir, h.Name, time.Now().UnixNano()), s)
+	return l.lvsdMulti(h, s)
+}
+
+// lvsdMulti is lvsd with one vrrp_instance per spec.
+func (l *lab) lvsdMulti(h *netns.Host, specs ...Spec) *Lvsd {
+	l.t.Helper()
+	d, err := StartLvsdMulti(lvsdBin, h, fmt.Sprintf("%s/%s-%d", l.dir, h.Name, time.Now().UnixNano()), specs...)
 	if err != nil {
 		l.t.Fatal(err)
 	}
