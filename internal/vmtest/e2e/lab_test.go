@@ -308,6 +308,41 @@ func (l *lab) echoServer(ns, addr, name string) {
 	}()
 }
 
+// echoConn is one long-lived TCP connection to an echoServer.
+type echoConn struct {
+	t  *testing.T
+	c  net.Conn
+	rd *bufio.Reader
+}
+
+// dialEcho connects from ns to addr; Cleanup closes the connection.
+func (l *lab) dialEcho(ns, addr string) *echoConn {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := dial(ctx, ns, "tcp4", addr)
+	if err != nil {
+		l.t.Fatalf("connect to %s from %s: %v", addr, ns, err)
+	}
+	l.t.Cleanup(func() { c.Close() })
+	return &echoConn{t: l.t, c: c, rd: bufio.NewReader(c)}
+}
+
+// say sends msg as one line and returns the reply line, trimmed; it fails the test if the
+// connection does not carry both within 10 s.
+func (e *echoConn) say(msg string) string {
+	e.t.Helper()
+	e.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := fmt.Fprintln(e.c, msg); err != nil {
+		e.t.Fatalf("send %q: %v", msg, err)
+	}
+	line, err := e.rd.ReadString('\n')
+	if err != nil {
+		e.t.Fatalf("reply to %q: %v", msg, err)
+	}
+	return strings.TrimSpace(line)
+}
+
 // dial opens a TCP connection from inside ns.
 func dial(ctx context.Context, ns, network, addr string) (net.Conn, error) {
 	var c net.Conn

@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"sort"
@@ -105,26 +103,7 @@ func TestAdoptionKeepsConnections(t *testing.T) {
 	p.waitTable(want, 30*time.Second)
 	p.waitReady(10 * time.Second)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := dial(ctx, l.cli, "tcp4", segVIP+":7000")
-	if err != nil {
-		t.Fatalf("connect through the VIP: %v", err)
-	}
-	defer conn.Close()
-	rd := bufio.NewReader(conn)
-	say := func(msg string) string {
-		t.Helper()
-		conn.SetDeadline(time.Now().Add(10 * time.Second))
-		if _, err := fmt.Fprintln(conn, msg); err != nil {
-			t.Fatalf("send %q: %v", msg, err)
-		}
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reply to %q: %v", msg, err)
-		}
-		return strings.TrimSpace(line)
-	}
+	say := l.dialEcho(l.cli, segVIP+":7000").say
 	first := say("before")
 	server, _, _ := strings.Cut(first, ":")
 	dest := map[string]string{"rs1": segRS1 + ":7000", "rs2": segRS2 + ":7000"}[server]
