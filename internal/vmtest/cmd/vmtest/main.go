@@ -37,8 +37,12 @@ var suites = map[string][]pkg{
 	"e2e":      {{name: "e2e", dir: "internal/vmtest/e2e"}},
 	"examples": {{name: "examples", dir: "examples"}},
 	"all":      {{name: "lvs", dir: "lvs"}, {name: "e2e", dir: "internal/vmtest/e2e"}, {name: "examples", dir: "examples"}},
-	"bench":    {{name: "lvs", dir: "lvs"}, {name: "ipvsbench", dir: "internal/bench/ipvs", cmd: true}},
+	"bench":    {{name: "lvs", dir: "lvs"}, {name: "ipvsbench", dir: "internal/bench/ipvs", cmd: true}, reloadBench},
+	// The reload benchmark alone (it runs lvsd and keepalived, about 10 minutes under TCG).
+	"reloadbench": {reloadBench},
 }
+
+var reloadBench = pkg{name: "reloadbench", dir: "internal/bench/reload", cmd: true}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -47,7 +51,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vmtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	suite := fs.String("suite", "all", "suite to run: all (lvs, e2e, examples), lvs, e2e, examples or bench (Go benchmarks of lvs, then internal/bench/ipvs)")
+	suite := fs.String("suite", "all", "suite to run: all (lvs, e2e, examples), lvs, e2e, examples, bench (Go benchmarks of lvs, then internal/bench/ipvs and internal/bench/reload) or reloadbench (internal/bench/reload alone)")
 	runRe := fs.String("run", "", "passed to the test binaries as -test.run")
 	bench := fs.String("bench", ".", "with -suite bench: passed as -test.bench")
 	timeout := fs.Duration("timeout", 20*time.Minute, "kill the VM after this long")
@@ -85,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	pkgs, ok := suites[*suite]
 	if !ok {
-		fmt.Fprintf(stderr, "vmtest: unknown suite %q (want all, lvs, e2e, examples or bench)\n", *suite)
+		fmt.Fprintf(stderr, "vmtest: unknown suite %q (want all, lvs, e2e, examples, bench or reloadbench)\n", *suite)
 		return 2
 	}
 	binDir := filepath.Join(root, "bin", "vmtest")
@@ -97,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// The e2e tests drive the real daemon: build it fresh into bin/vmtest (the guest sees
 	// the host's files, so LVSD_BIN points there).
 	for _, p := range pkgs {
-		if p.name != "e2e" && p.name != "examples" {
+		if p.name != "e2e" && p.name != "examples" && p != reloadBench {
 			continue
 		}
 		if strings.Contains(strings.Join(env, " "), "LVSD_BIN=") {
