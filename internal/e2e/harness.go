@@ -287,6 +287,7 @@ type VRRPStatus struct {
 	Version           int               `json:"vrrp_version"`
 	Family            string            `json:"family"`
 	Tracked           []TrackedStatus   `json:"tracked"`
+	LastTransition    *TransitionStatus `json:"last_transition"`
 }
 
 // TrackedStatus is one tracked item of an instance in Status.
@@ -296,6 +297,13 @@ type TrackedStatus struct {
 	Weight int    `json:"weight"`
 	State  string `json:"state"`
 	Effect string `json:"effect"`
+}
+
+// TransitionStatus is an instance's most recent state change and its cause.
+type TransitionStatus struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
 }
 
 // Status asks the daemon over its control socket (HTTP GET /status, what `lvsd status`

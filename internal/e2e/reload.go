@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/lvsd/lvsd/internal/netns"
 )
 
 // WriteConfig replaces the daemon's config file, the one a reload re-reads, with one
@@ -119,4 +122,20 @@ func (k *Keepalived) StateChanges() []string {
 		}
 	}
 	return out
+}
+
+// WaitGARP reads s until a gratuitous ARP (sender IP = target IP = ip) from mac arrives or
+// timeout passes.
+func WaitGARP(s *netns.ARPSocket, ip, mac string, timeout time.Duration) error {
+	addr := netip.MustParseAddr(ip)
+	end := time.Now().Add(timeout)
+	for {
+		p, err := s.Read(end)
+		if err != nil {
+			return fmt.Errorf("no gratuitous ARP for %s from %s within %v", ip, mac, timeout)
+		}
+		if p.SenderIP == addr && p.TargetIP == addr && p.SenderMAC.String() == mac {
+			return nil
+		}
+	}
 }
