@@ -7,7 +7,7 @@
 //     printed, the command's wall time and the time until the kernel shows the new weight;
 //   - keepalived: its checker process (`keepalived -C`) with the same table as
 //     keepalived.conf, then SIGHUP after the same edit: the time until the kernel shows the
-//     new weight.
+//     new weight and until it logs "Reload complete".
 //
 // Both figures include reading and validating the whole configuration again. The daemons'
 // CPU time (user + system, from /proc) per reload is reported too. Each tool gets -rounds
@@ -63,6 +63,7 @@ type result struct {
 	cold    time.Duration   // start until the kernel holds the whole table
 	visible []time.Duration // reload start until the kernel shows the new weight
 	command []time.Duration // lvsd only: `lvsd reload` wall time
+	done    []time.Duration // keepalived only: reload start until it logs "Reload complete"
 	cpu     []time.Duration // the daemon's CPU time (user + system) per reload
 	ops     []int           // lvsd only: IPVS operations applied per reload
 	lines   []int           // lvsd only: lines `lvsd reload` printed
@@ -313,6 +314,10 @@ func (b *bench) keepalived(rounds int) (result, error) {
 			return res, proc.withLog(err)
 		}
 		visible := time.Since(start)
+		if err := proc.waitLog("Reload complete", r+1, b.timeout); err != nil {
+			return res, proc.withLog(err)
+		}
+		done := time.Since(start)
 		// The checker may be replaced by a new process on reload in some versions: read
 		// the pid file again.
 		if c, err := readPid(checkerPidFile); err == nil {
@@ -320,8 +325,10 @@ func (b *bench) keepalived(rounds int) (result, error) {
 		}
 		cpu := settledCPU(proc.cmd.Process.Pid) + settledCPU(child) - cpu0
 		res.visible = append(res.visible, visible)
+		res.done = append(res.done, done)
 		res.cpu = append(res.cpu, cpu)
-		fmt.Fprintf(os.Stderr, "keepalived reload %d: weight visible %v, CPU %v\n", r+1, visible.Round(time.Millisecond), cpu)
+		fmt.Fprintf(os.Stderr, "keepalived reload %d: weight visible %v, reload complete %v, CPU %v\n",
+			r+1, visible.Round(time.Millisecond), done.Round(time.Millisecond), cpu)
 	}
 	return res, b.waitTable(b.withWeight(2-(rounds-1)%2), "keepalived after the reloads")
 }
@@ -404,6 +411,24 @@ func (p *proc) stop(timeout time.Duration) {
 	case <-time.After(timeout):
 		_ = p.cmd.Process.Kill()
 		<-p.exited
+	}
+}
+
+// waitLog polls the process's log until it holds n lines containing what.
+func (p *proc) waitLog(what string, n int, timeout time.Duration) error {
+	end := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(p.log)
+		if err != nil {
+			return err
+		}
+		if strings.Count(string(b), what) >= n {
+			return nil
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("%q logged %d times after %v, want %d", what, strings.Count(string(b), what), timeout, n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -515,7 +540,8 @@ func (b *bench) report(w io.Writer, lv, ka result, lvErr, kaErr error) {
 	fmt.Fprintf(tw, "lines printed by lvsd reload\t%s\t\t\n", ints(lv.lines))
 	fmt.Fprintf(tw, "reload to new weight in kernel (median)\t%s\t%s\t\n", med(lvErr, lv.visible), med(kaErr, ka.visible))
 	fmt.Fprintf(tw, "  each reload\t%s\t%s\t\n", all(lvErr, lv.visible), all(kaErr, ka.visible))
-	fmt.Fprintf(tw, "lvsd reload command wall time (median)\t%s\t\t\n", med(lvErr, lv.command))
+	fmt.Fprintf(tw, "reload done: lvsd reload returned / keepalived logged \"Reload complete\" (median)\t%s\t%s\t\n", med(lvErr, lv.command), med(kaErr, ka.done))
+	fmt.Fprintf(tw, "  each reload\t%s\t%s\t\n", all(lvErr, lv.command), all(kaErr, ka.done))
 	fmt.Fprintf(tw, "daemon CPU per reload (median)\t%s\t%s\t\n", med(lvErr, lv.cpu), med(kaErr, ka.cpu))
 	fmt.Fprintf(tw, "cold start to full table (for scale)\t%s\t%s\t\n", med(lvErr, []time.Duration{lv.cold}), med(kaErr, []time.Duration{ka.cold}))
 	tw.Flush()
@@ -525,8 +551,9 @@ func (b *bench) report(w io.Writer, lv, ka result, lvErr, kaErr error) {
 		}
 	}
 	if lvErr == nil && kaErr == nil {
-		fmt.Fprintf(w, "ratio lvsd / keepalived, reload to new weight in kernel: %.2f (< 1: lvsd faster)\n",
+		fmt.Fprintf(w, "ratio lvsd / keepalived, reload to new weight in kernel: %.3f (< 1: lvsd faster)\n",
 			float64(median(lv.visible))/float64(median(ka.visible)))
+		fmt.Fprintf(w, "ratio lvsd / keepalived, reload done: %.3f\n", float64(median(lv.command))/float64(median(ka.done)))
 	}
 }
 
