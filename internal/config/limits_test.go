@@ -21,7 +21,7 @@ func TestHostileInput(t *testing.T) {
 		{"deep parentheses", "x = " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000), `t.hcl:1:69: nested more than 64 levels deep: refused before parsing`},
 		{"deep blocks", strings.Repeat("a {\n", 70), `t.hcl:65:3: nested more than 64 levels deep: refused before parsing`},
 		{"deep templates", "x = " + strings.Repeat(`"${`, 40) + strings.Repeat(`}"`, 40), `t.hcl:1:101: nested more than 64 levels deep: refused before parsing`},
-		{"too many tokens", strings.Repeat("a ", MaxTokens+1), `t.hcl: too large: more than 200000 tokens in the configuration (about 800 KB of ordinary config): refused before parsing`},
+		{"too many tokens", strings.Repeat("a ", MaxTokens+1), `t.hcl: too large: more than 600000 tokens in the configuration (about 2.6 MB of ordinary config): refused before parsing`},
 		{"too big", strings.Repeat("#", MaxFileSize+1), `t.hcl: file is larger than 16 MiB: not a configuration, refused before parsing`},
 		{"3 MB string", "global {\n  router_id = \"" + strings.Repeat("a", 3<<20) + "\"\n}\n", `t.hcl:2:15: router_id: a string of 3145728 bytes is too long (at most 4096)`},
 		{"3 MB string in a list", "vrrp_instance \"V\" {\n interface = \"eth0\"\n virtual_router_id = 1\n track_interface = [\"" + strings.Repeat("a", 3<<20) + "\"]\n}\n", `t.hcl:4:20: track_interface: a string of 3145728 bytes is too long (at most 4096)`},
