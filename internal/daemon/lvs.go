@@ -17,6 +17,7 @@ import (
 type lvsState struct {
 	rec     *lvs.Reconciler
 	updates chan lvs.Table
+	kick    chan struct{} // see push
 	health  *healthcheck.Manager
 
 	ownedFile string    // see owned.go
@@ -28,7 +29,7 @@ type lvsState struct {
 }
 
 func newLVSState(cfg *config.Config, rec *lvs.Reconciler) *lvsState {
-	s := &lvsState{rec: rec, updates: make(chan lvs.Table, 1), ownedFile: ownedPath(cfg.Global.ControlSocket),
+	s := &lvsState{rec: rec, updates: make(chan lvs.Table, 1), kick: make(chan struct{}, 1), ownedFile: ownedPath(cfg.Global.ControlSocket),
 		dests: map[string][]healthcheck.Dest{}}
 	s.vss = cfg.VirtualServers
 	return s
@@ -60,21 +61,34 @@ func (s *lvsState) setConfig(vss []config.VirtualServer) {
 	s.vss = vss
 }
 
-// push offers the current desired table to the reconciler; an unread older table is
-// replaced, since only the latest matters.
+// push marks the desired table changed. The table is built by feed, once for all the
+// pushes that came while the reconciler was busy: at start the health manager reports
+// every virtual server in turn, and building the whole table for each of them would cost
+// O(services x real servers).
 func (s *lvsState) push() {
-	s.mu.Lock()
-	t := desiredTable(s.vss, s.dests)
-	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default: // a build is already pending
+	}
+}
+
+// feed builds the desired table after a push and hands it to the reconciler, waiting while
+// the reconciler still has an unread one: builds follow the reconciler's pace, and the
+// push that comes last is always followed by a build. It ends with ctx.
+func (s *lvsState) feed(ctx context.Context) {
 	for {
 		select {
-		case s.updates <- t:
+		case <-ctx.Done():
 			return
-		default:
-			select {
-			case <-s.updates:
-			default:
-			}
+		case <-s.kick:
+		}
+		s.mu.Lock()
+		t := desiredTable(s.vss, s.dests)
+		s.mu.Unlock()
+		select {
+		case s.updates <- t:
+		case <-ctx.Done():
+			return
 		}
 	}
 }
@@ -89,6 +103,7 @@ func (s *lvsState) run(ctx context.Context, interval time.Duration, log *slog.Lo
 		log.Info("adopted the IPVS services a previous run owned", "count", len(keys), "file", s.ownedFile)
 	}
 	done := make(chan error, 1)
+	go s.feed(ctx) // ends with ctx, as Run does
 	go func() { done <- s.rec.Run(ctx, s.updates, interval) }()
 	if interval <= 0 {
 		interval = lvs.DefaultInterval
