@@ -145,10 +145,18 @@ func (b *bench) withWeight(w int) lvs.Table {
 	return t
 }
 
-// waitTable polls the kernel until it holds exactly t.
-func (b *bench) waitTable(t lvs.Table, who string) error {
+// waitTable polls the kernel until it holds exactly t; it gives up when p (if not nil)
+// exits.
+func (b *bench) waitTable(t lvs.Table, who string, p *proc) error {
 	end := time.Now().Add(b.timeout)
 	for {
+		if p != nil {
+			select {
+			case <-p.exited:
+				return fmt.Errorf("%s exited", who)
+			default:
+			}
+		}
 		cur, err := b.kernel.Services()
 		if err != nil {
 			return err
@@ -203,10 +211,11 @@ func (b *bench) lvsd(bin string, rounds int) (result, error) {
 		return res, err
 	}
 	defer proc.stop(30 * time.Second)
-	if err := b.waitTable(b.table, "lvsd run"); err != nil {
+	if err := b.waitTable(b.table, "lvsd run", proc); err != nil {
 		return res, proc.withLog(err)
 	}
 	res.cold = time.Since(start)
+	fmt.Fprintf(os.Stderr, "lvsd: whole table in the kernel %v after start\n", res.cold.Round(time.Millisecond))
 	d := &e2e.Lvsd{Bin: bin, Socket: sock, Config: conf}
 	if _, err := waitStatus(d, b.timeout); err != nil {
 		return res, proc.withLog(err)
@@ -251,7 +260,7 @@ func (b *bench) lvsd(bin string, rounds int) (result, error) {
 		fmt.Fprintf(os.Stderr, "lvsd reload %d: command %v, weight visible %v, CPU %v, %d IPVS ops, output %q\n",
 			r+1, took.Round(time.Millisecond), visible.Round(time.Millisecond), cpu, ops, cli.Lines())
 	}
-	return res, b.waitTable(b.withWeight(2-(rounds-1)%2), "lvsd after the reloads")
+	return res, b.waitTable(b.withWeight(2-(rounds-1)%2), "lvsd after the reloads", proc)
 }
 
 func waitStatus(d *e2e.Lvsd, timeout time.Duration) (e2e.Status, error) {
@@ -287,10 +296,11 @@ func (b *bench) keepalived(rounds int) (result, error) {
 		return res, err
 	}
 	defer proc.stop(60 * time.Second)
-	if err := b.waitTable(b.table, "keepalived -C"); err != nil {
+	if err := b.waitTable(b.table, "keepalived -C", proc); err != nil {
 		return res, proc.withLog(err)
 	}
 	res.cold = time.Since(start)
+	fmt.Fprintf(os.Stderr, "keepalived: whole table in the kernel %v after start\n", res.cold.Round(time.Millisecond))
 	child, err := readPid(checkerPidFile)
 	if err != nil {
 		return res, proc.withLog(err)
@@ -330,7 +340,7 @@ func (b *bench) keepalived(rounds int) (result, error) {
 		fmt.Fprintf(os.Stderr, "keepalived reload %d: weight visible %v, reload complete %v, CPU %v\n",
 			r+1, visible.Round(time.Millisecond), done.Round(time.Millisecond), cpu)
 	}
-	return res, b.waitTable(b.withWeight(2-(rounds-1)%2), "keepalived after the reloads")
+	return res, b.waitTable(b.withWeight(2-(rounds-1)%2), "keepalived after the reloads", proc)
 }
 
 func readPid(path string) (int, error) {
