@@ -220,6 +220,7 @@ func (b *bench) lvsd(bin string, rounds int) (result, error) {
 	if _, err := waitStatus(d, b.timeout); err != nil {
 		return res, proc.withLog(err)
 	}
+	fmt.Fprintln(os.Stderr, "lvsd: status answers")
 	for r := 0; r < rounds; r++ {
 		w := 2 - r%2 // 2, 1, 2, ...
 		if err := writeHCL(conf, sock, b.withWeight(w)); err != nil {
