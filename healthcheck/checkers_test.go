@@ -366,3 +366,25 @@ func TestMiscCheckerTimeoutKillsGroup(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestMiscCheckerRunsAsCred runs a real misc_check as nobody (needs root to switch users):
+// the script is up only when it sees nobody's uid, and down when run as lvsd itself.
+func TestMiscCheckerRunsAsCred(t *testing.T) {
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Skip("needs root to run a script as another user")
+	}
+	const path = `/bin/sh -c 'test "$(id -u)" = 65534'`
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	for _, tt := range []struct {
+		cred *syscall.Credential
+		up   bool
+	}{{cred: nobody, up: true}, {cred: nil, up: false}} {
+		c, err := NewMiscChecker(MiscConfig{Path: path, Cred: tt.cred}, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := c.Check(context.Background()); r.Up != tt.up {
+			t.Errorf("cred %+v: Check = up %v (%s), want up %v", tt.cred, r.Up, r.Why, tt.up)
+		}
+	}
+}

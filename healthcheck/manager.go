@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lvsd/lvsd/internal/script"
@@ -79,6 +80,9 @@ type Options struct {
 	Workers int
 	// HookTimeout bounds each hook script (0: DefaultHookTimeout).
 	HookTimeout time.Duration
+	// HookCred runs the hook scripts as another user (keepalived's script_user); nil:
+	// lvsd's own. SetHookCred changes it.
+	HookCred *syscall.Credential
 	// OnChange receives a virtual server's full desired destination list whenever it
 	// changes, and once per virtual server at start. Calls for one virtual server are
 	// serialized and in order; it is called with that virtual server locked, so it must
@@ -98,11 +102,12 @@ type Manager struct {
 	hooks *script.Queue
 	sched atomic.Pointer[Scheduler] // set by Run
 
-	mu      sync.Mutex // guards vss, order, running, jitter; taken before any vsRun.mu
-	vss     map[string]*vsRun
-	order   []string // names in configuration order, for Status
-	running bool     // Run has scheduled the checks: Apply schedules new ones itself
-	jitter  func(time.Duration) time.Duration
+	mu       sync.Mutex // guards vss, order, running, jitter; taken before any vsRun.mu
+	vss      map[string]*vsRun
+	order    []string // names in configuration order, for Status
+	running  bool     // Run has scheduled the checks: Apply schedules new ones itself
+	hookCred *syscall.Credential
+	jitter   func(time.Duration) time.Duration
 }
 
 type vsRun struct {
@@ -127,7 +132,7 @@ type checkTiming struct {
 
 // NewManager validates the virtual servers and builds their checkers.
 func NewManager(vss []VirtualServer, opt Options) (*Manager, error) {
-	m := &Manager{opt: opt, log: opt.Log, clock: opt.Clock, vss: map[string]*vsRun{}}
+	m := &Manager{opt: opt, log: opt.Log, clock: opt.Clock, vss: map[string]*vsRun{}, hookCred: opt.HookCred}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -278,10 +283,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	if timeout <= 0 {
 		timeout = DefaultHookTimeout
 	}
-	m.hooks = script.NewQueue(ctx, m.log.With("component", "healthcheck hooks"), timeout)
+	hooks := script.NewQueue(ctx, m.log.With("component", "healthcheck hooks"), timeout)
 	sched := NewScheduler(m.clock, m.opt.Workers)
 	m.sched.Store(sched)
 	m.mu.Lock()
+	m.hooks = hooks.RunAs(m.hookCred)
 	for _, name := range m.order {
 		vr := m.vss[name]
 		vr.mu.Lock()
@@ -306,6 +312,17 @@ func (m *Manager) schedule(sched *Scheduler, vr *vsRun, servers []*rsRun) {
 		for i := range rr.checks {
 			sched.Add(m.jitter(rr.timing[i].warmup), m.job(vr, rr, i))
 		}
+	}
+}
+
+// SetHookCred makes the hook scripts run as cred from now on (nil: lvsd's own user), for a
+// reload that changes script_user.
+func (m *Manager) SetHookCred(cred *syscall.Credential) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hookCred = cred
+	if m.hooks != nil {
+		m.hooks.RunAs(cred)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -266,4 +267,46 @@ func TestJitterSpreadsFirstChecks(t *testing.T) {
 			t.Errorf("no first check in second %d of the warmup: %v", i, buckets)
 		}
 	}
+}
+
+// TestManagerHooksRunAsHookCred runs real notify hooks as nobody, then as root after
+// SetHookCred (a reload changing script_user); each hook writes the uid it ran as.
+func TestManagerHooksRunAsHookCred(t *testing.T) {
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Skip("needs root to run a script as another user")
+	}
+	dir, err := os.MkdirTemp("", "lvsd-hookcred-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil { // nobody's hook writes here
+		t.Fatal(err)
+	}
+	uids := filepath.Join(dir, "uids")
+	hook := `/bin/sh -c 'id -u >> ` + uids + `'`
+	flappy := &toggle{}
+	flappy.up.Store(true)
+	vs := VirtualServer{Name: "172.16.0.31:80", DelayLoop: 20 * time.Millisecond, Quorum: 1, RealServers: []RealServer{
+		{Address: netip.MustParseAddrPort("10.0.0.3:80"), Weight: 1, NotifyUp: hook, NotifyDown: hook,
+			Checks: []Check{{Custom: flappy}}}}}
+	ch := &changes{ch: make(chan string, 10)}
+	m, err := NewManager([]VirtualServer{vs}, Options{Log: slog.New(slog.DiscardHandler), OnChange: ch.record,
+		HookCred: &syscall.Credential{Uid: 65534, Gid: 65534}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	ch.expect(t, "172.16.0.31:80: 10.0.0.3:80 w1")
+	flappy.up.Store(false)
+	ch.expect(t, "172.16.0.31:80: ")
+	waitFile(t, uids, "65534\n")
+	m.SetHookCred(nil)
+	flappy.up.Store(true)
+	ch.expect(t, "172.16.0.31:80: 10.0.0.3:80 w1")
+	waitFile(t, uids, "65534\n0\n")
 }

@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/lvsd/lvsd/internal/script"
@@ -16,6 +17,8 @@ type MiscConfig struct {
 	Timeout time.Duration
 	// Dynamic is misc_dynamic: exit 2-255 means up with weight exit-2.
 	Dynamic bool
+	// Cred runs the script as another user (keepalived's script_user); nil: lvsd's own.
+	Cred *syscall.Credential
 }
 
 // MiscChecker runs a script: exit 0 is up; with Dynamic, exit 2-255 is up with weight
@@ -25,6 +28,7 @@ type MiscChecker struct {
 	argv    []string
 	timeout time.Duration
 	dynamic bool
+	cred    *syscall.Credential
 }
 
 var _ Checker = (*MiscChecker)(nil)
@@ -39,12 +43,12 @@ func NewMiscChecker(cfg MiscConfig, defaultTimeout time.Duration) (*MiscChecker,
 	if t <= 0 {
 		t = defaultTimeout
 	}
-	return &MiscChecker{argv: argv, timeout: t, dynamic: cfg.Dynamic}, nil
+	return &MiscChecker{argv: argv, timeout: t, dynamic: cfg.Dynamic, cred: cfg.Cred}, nil
 }
 
 // Check runs the script once.
 func (c *MiscChecker) Check(ctx context.Context) Result {
-	r := script.Run(ctx, c.argv, c.timeout, nil)
+	r := script.RunAs(ctx, c.argv, c.timeout, nil, c.cred)
 	res := Result{Latency: r.Duration}
 	switch {
 	case r.TimedOut:

@@ -161,7 +161,7 @@ func (d *Daemon) check(cfg *config.Config, plan config.Plan) config.Diagnostics 
 		}
 	}
 	diags = append(diags, ownAddressDiags(cfg)...)
-	if _, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{}); err != nil {
+	if _, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers, scriptCred(cfg)), healthcheck.Options{}); err != nil {
 		diags = append(diags, diagAt(pos, fmt.Errorf("health checks: %w", err)))
 	}
 	if d.lvs == nil {
@@ -254,7 +254,8 @@ func (d *Daemon) Apply(ctx context.Context, cfg *config.Config) (config.Plan, er
 		d.startLVS()
 	} else if d.lvs != nil {
 		d.lvs.setConfig(cfg.VirtualServers)
-		if err := d.lvs.health.Apply(healthConfig(cfg.VirtualServers)); err != nil {
+		d.lvs.health.SetHookCred(scriptCred(cfg))
+		if err := d.lvs.health.Apply(healthConfig(cfg.VirtualServers, scriptCred(cfg))); err != nil {
 			errs = append(errs, fmt.Errorf("health checks: %w", err))
 		}
 		d.lvs.push()

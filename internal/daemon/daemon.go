@@ -159,8 +159,8 @@ func (d *Daemon) newLVS(cfg *config.Config) (*lvsState, func(), error) {
 		return nil, nil, fmt.Errorf("open IPVS: %w", err)
 	}
 	st := newLVSState(cfg, lvs.NewReconciler(kernel, d.log.With("component", "ipvs")))
-	health, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers), healthcheck.Options{
-		Log: d.log.With("component", "healthcheck"), OnChange: st.onChange,
+	health, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers, scriptCred(cfg)), healthcheck.Options{
+		Log: d.log.With("component", "healthcheck"), OnChange: st.onChange, HookCred: scriptCred(cfg),
 	})
 	if err != nil {
 		closeKernel()

@@ -2,13 +2,14 @@ package daemon
 
 import (
 	"net/netip"
+	"syscall"
 
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/config"
 )
 
 // healthConfig maps the typed config to the health checker's own structs.
-func healthConfig(vss []config.VirtualServer) []healthcheck.VirtualServer {
+func healthConfig(vss []config.VirtualServer, cred *syscall.Credential) []healthcheck.VirtualServer {
 	out := make([]healthcheck.VirtualServer, 0, len(vss))
 	for i := range vss {
 		vs := &vss[i]
@@ -33,7 +34,7 @@ func healthConfig(vss []config.VirtualServer) []healthcheck.VirtualServer {
 				NotifyDown:       rs.NotifyDown,
 			}
 			for _, c := range rs.Checks {
-				hr.Checks = append(hr.Checks, healthCheck(&c))
+				hr.Checks = append(hr.Checks, healthCheck(&c, cred))
 			}
 			h.RealServers = append(h.RealServers, hr)
 		}
@@ -42,7 +43,7 @@ func healthConfig(vss []config.VirtualServer) []healthcheck.VirtualServer {
 	return out
 }
 
-func healthCheck(c *config.Check) healthcheck.Check {
+func healthCheck(c *config.Check, cred *syscall.Credential) healthcheck.Check {
 	// Every value is resolved by the config (defaults, inheritance): used as written.
 	hc := healthcheck.Check{
 		DelayLoop:        c.DelayLoop,
@@ -66,7 +67,7 @@ func healthCheck(c *config.Check) healthcheck.Check {
 		}
 		hc.HTTP = h
 	case config.CheckMisc:
-		hc.Misc = &healthcheck.MiscConfig{Path: c.MiscPath, Timeout: c.MiscTimeout, Dynamic: c.MiscDynamic}
+		hc.Misc = &healthcheck.MiscConfig{Path: c.MiscPath, Timeout: c.MiscTimeout, Dynamic: c.MiscDynamic, Cred: cred}
 	}
 	return hc
 }

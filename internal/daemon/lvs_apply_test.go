@@ -35,7 +35,7 @@ virtual_server "10.0.0.1:80" {
 	old, cfg := parse(before), parse(after)
 	kernel := lvs.NewFakeKernel(nil)
 	st := newLVSState(old, lvs.NewReconciler(kernel, nil))
-	health, err := healthcheck.NewManager(healthConfig(old.VirtualServers), healthcheck.Options{OnChange: st.onChange, Log: slog.New(slog.DiscardHandler)})
+	health, err := healthcheck.NewManager(healthConfig(old.VirtualServers, nil), healthcheck.Options{OnChange: st.onChange, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ virtual_server "10.0.0.1:80" {
 	}
 
 	st.setConfig(cfg.VirtualServers)
-	if err := health.Apply(healthConfig(cfg.VirtualServers)); err != nil {
+	if err := health.Apply(healthConfig(cfg.VirtualServers, nil)); err != nil {
 		t.Fatal(err)
 	}
 	ops := reconcile(3)

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,7 +71,7 @@ func TestHealthCheckMapping(t *testing.T) {
 		ConnectTimeout: 3 * time.Second, Retry: 2, DelayBeforeRetry: 4 * time.Second, DelayLoop: 10 * time.Second,
 		Warmup: 0, Virtualhost: "www.example.com", EnableSNI: true,
 		URLs: []config.URL{{Path: "/health", StatusCodes: []config.StatusRange{{Min: 200, Max: 204}}, Digest: "abc"}}}
-	hc := healthCheck(&c)
+	hc := healthCheck(&c, nil)
 	if hc.Warmup != 0 {
 		t.Errorf("explicit warmup 0 must reach the manager as 0 (all first checks at once), got %v", hc.Warmup)
 	}
@@ -83,9 +84,17 @@ func TestHealthCheckMapping(t *testing.T) {
 		t.Errorf("ssl_get mapped to %+v", h)
 	}
 	c = config.Check{Kind: config.CheckMisc, MiscPath: "/bin/check 'a b'", MiscTimeout: time.Second, MiscDynamic: true, Warmup: time.Minute}
-	hc = healthCheck(&c)
-	if hc.Misc == nil || hc.Misc.Path != "/bin/check 'a b'" || !hc.Misc.Dynamic || hc.Warmup != time.Minute {
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	hc = healthCheck(&c, nobody)
+	if hc.Misc == nil || hc.Misc.Path != "/bin/check 'a b'" || !hc.Misc.Dynamic || hc.Warmup != time.Minute || hc.Misc.Cred != nobody {
 		t.Errorf("misc_check mapped to %+v", hc)
+	}
+	// script_user reaches every misc_check of every real server.
+	cfg := &config.Config{Global: config.Global{ScriptUser: "nobody"}, VirtualServers: []config.VirtualServer{
+		{RealServers: []config.RealServer{{Checks: []config.Check{c}}}}}}
+	hs := healthConfig(cfg.VirtualServers, scriptCred(cfg))
+	if got := hs[0].RealServers[0].Checks[0].Misc.Cred; got == nil || got.Uid == 0 {
+		t.Errorf("script_user nobody: misc_check runs as %+v, want nobody's uid", got)
 	}
 }
 
