@@ -17,19 +17,27 @@ import (
 // security accepts it.
 func (l *lab) flagScript(name string) (script, flag string) {
 	l.t.Helper()
-	dir := filepath.Join(l.dir, "scripts")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		l.t.Fatal(err)
-	}
-	script = filepath.Join(dir, name+".sh")
-	flag = filepath.Join(dir, name+".ok")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\ntest -e "+flag+"\n"), 0o755); err != nil {
-		l.t.Fatal(err)
-	}
+	flag = filepath.Join(l.dir, "scripts", name+".ok")
+	script = l.writeScript(name+".sh", "test -e "+flag)
 	if err := os.WriteFile(flag, nil, 0o644); err != nil {
 		l.t.Fatal(err)
 	}
 	return script, flag
+}
+
+// writeScript writes a /bin/sh script running body into the test's root-owned scripts
+// directory (so script security accepts it) and returns its path.
+func (l *lab) writeScript(name, body string) string {
+	l.t.Helper()
+	dir := filepath.Join(l.dir, "scripts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		l.t.Fatal(err)
+	}
+	script := filepath.Join(dir, name)
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		l.t.Fatal(err)
+	}
+	return script
 }
 
 func scriptBlock(name, script string, weight int) string {
