@@ -26,6 +26,19 @@ vrrp_instance "VI_1" {
     auth_pass = "1111"
   }
   virtual_ipaddress = ["172.16.0.30"]     # /32 on enp0s3
+  track_script      = ["chk_nginx"]
+}
+
+# This box is a real server too: while its own web server does not answer, it should not
+# be the director (keepalived's vrrp_script). Failing twice in a row lowers the priority by
+# 60 (director-a 100 -> 40, below director-b's 50: the VIP moves); two successes restore it.
+# The same check on both boxes keeps their order when both fail. No shell: argv as written.
+vrrp_script "chk_nginx" {
+  script   = "/usr/bin/curl -fsS -o /dev/null --max-time 1 http://127.0.0.1/"
+  interval = 2
+  fall     = 2
+  rise     = 2
+  weight   = -60
 }
 
 # sysctl -w net.ipv4.vs.backup_only=1 while VI_1 is BACKUP or FAULT (0 while MASTER, the

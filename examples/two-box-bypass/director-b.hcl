@@ -27,6 +27,19 @@ vrrp_instance "VI_1" {
   #   notify_master "/etc/keepalived/bypass_ipvs.sh del 172.16.0.30"
   #   notify_backup "/etc/keepalived/bypass_ipvs.sh add 172.16.0.30"
   #   notify_fault  "/etc/keepalived/bypass_ipvs.sh add 172.16.0.30"
+  track_script      = ["chk_nginx"]
+}
+
+# This box is a real server too: while its own web server does not answer, it should not
+# be the director (keepalived's vrrp_script). Failing twice in a row lowers the priority by
+# 60 (director-a 100 -> 40, below director-b's 50: the VIP moves); two successes restore it.
+# The same check on both boxes keeps their order when both fail. No shell: argv as written.
+vrrp_script "chk_nginx" {
+  script   = "/usr/bin/curl -fsS -o /dev/null --max-time 1 http://127.0.0.1/"
+  interval = 2
+  fall     = 2
+  rise     = 2
+  weight   = -60
 }
 
 # BACKUP/FAULT: iptables -t nat -A PREROUTING -d 172.16.0.30 -p tcp --dport 80 -j REDIRECT
