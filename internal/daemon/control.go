@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -89,23 +88,9 @@ func ServeControl(ctx context.Context, ln net.Listener, c Controller, log *slog.
 
 // FetchStatus asks the daemon listening on socket for its status.
 func FetchStatus(ctx context.Context, socket string) (*Status, error) {
-	client := controlClient(socket)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://lvsd"+statusPath, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, dialError(socket, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("query %s: %s: %s", socket, resp.Status, b)
-	}
 	var st Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return nil, fmt.Errorf("query %s: decode status: %w", socket, err)
+	if err := callControl(ctx, socket, http.MethodGet, statusPath, nil, &st); err != nil {
+		return nil, err
 	}
 	return &st, nil
 }

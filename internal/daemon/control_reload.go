@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/lvsd/lvsd/internal/config"
@@ -112,23 +113,35 @@ func RequestPlan(ctx context.Context, socket, path string) (*Result, error) {
 }
 
 func postControl(ctx context.Context, socket, path string, body []byte) (*Result, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://lvsd"+path, bytes.NewReader(body))
-	if err != nil {
+	var r Result
+	// 422: the reply is a Result with the configuration's problems.
+	if err := callControl(ctx, socket, http.MethodPost, path, body, &r, http.StatusUnprocessableEntity); err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	return &r, nil
+}
+
+// callControl sends one request to the daemon on socket and decodes its JSON reply into
+// out. 200 is always accepted; also lists other statuses whose body is a reply too.
+func callControl(ctx context.Context, socket, method, path string, body []byte, out any, also ...int) error {
+	req, err := http.NewRequestWithContext(ctx, method, "http://lvsd"+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := controlClient(socket).Do(req)
 	if err != nil {
-		return nil, dialError(socket, err)
+		return dialError(socket, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusUnprocessableEntity {
+	if resp.StatusCode != http.StatusOK && !slices.Contains(also, resp.StatusCode) {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("query %s: %s: %s", socket, resp.Status, bytes.TrimSpace(b))
+		return fmt.Errorf("query %s: %s: %s", socket, resp.Status, bytes.TrimSpace(b))
 	}
-	var r Result
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, fmt.Errorf("query %s: decode reply: %w", socket, err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("query %s: decode reply: %w", socket, err)
 	}
-	return &r, nil
+	return nil
 }
