@@ -270,6 +270,13 @@ func (f *fakeNotifier) Notify(_ string, s State, _ uint8) {
 	f.mu.Unlock()
 }
 
+// count is the number of Notify calls that returned.
+func (f *fakeNotifier) count() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return int64(len(f.states))
+}
+
 func (f *fakeNotifier) got() []State {
 	f.mu.Lock()
 	defer f.mu.Unlock()

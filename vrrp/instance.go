@@ -91,6 +91,13 @@ type Deps struct {
 	// the effective priority; it must not block (a sync group posts orders to the other
 	// members with Instance.SyncFault / SyncState, which never block).
 	OnTransition func(name string, t Transition, priority uint8)
+	// Trace, when set, is called from the protocol loop each time it has finished with
+	// one input: "start" (Start applied and the timer armed), "packet", "timer", "link"
+	// (initial states included) and "event" (one result or order posted with Track,
+	// SyncFault or SyncState). It must not block. Tests count the calls to know that the
+	// loop has caught up with what they fed it before they move fake time; production
+	// leaves it nil.
+	Trace func(input string)
 }
 
 // Instance runs one VRRP virtual router: it feeds the Machine with received adverts, timer
@@ -116,15 +123,6 @@ type Instance struct {
 
 	reconf chan reconfRequest // Reconfigure -> Run's loop
 	done   chan struct{}      // closed when Run returns
-
-	// Counters of handled inputs: tests compare them with what they fed in to know when
-	// the loop has settled.
-	handledPackets atomic.Int64
-	handledTimers  atomic.Int64
-	handledLinks   atomic.Int64
-	handledEvents  atomic.Int64
-	notifyPending  atomic.Int64
-	looping        atomic.Bool // Start done and its timer armed
 }
 
 // NewInstance validates cfg and deps and returns an Instance ready to Run.
@@ -343,7 +341,7 @@ func (i *Instance) Run(ctx context.Context) error {
 	}
 	defer close(i.done)
 	clock := i.deps.Clock
-	notify := newNotifyQueue(i.cfg.Name, i.deps.Notifier, &i.notifyPending)
+	notify := newNotifyQueue(i.cfg.Name, i.deps.Notifier)
 	notifyDone := make(chan struct{})
 	go func() { defer close(notifyDone); notify.run() }()
 
@@ -360,7 +358,7 @@ func (i *Instance) Run(ctx context.Context) error {
 		"priority", i.cfg.Priority, "advert_int", i.cfg.AdvertInt, "initial_state", i.cfg.InitialState)
 	i.apply(i.m.Start(clock.Now()), notify)
 	i.arm(timer)
-	i.looping.Store(true)
+	i.trace("start")
 
 loop:
 	for {
@@ -370,11 +368,11 @@ loop:
 		case p := <-rx:
 			i.handlePacket(p, notify)
 			i.arm(timer)
-			i.handledPackets.Add(1)
+			i.trace("packet")
 		case <-timer.C():
 			i.apply(i.m.Tick(clock.Now()), notify)
 			i.arm(timer)
-			i.handledTimers.Add(1)
+			i.trace("timer")
 		case req := <-i.reconf:
 			i.reconfigure(req.cfg, notify)
 			i.arm(timer)
@@ -382,7 +380,7 @@ loop:
 		case <-i.inbox.wake:
 			for _, ev := range i.inbox.take() {
 				i.apply(ev(i.m, clock.Now()), notify)
-				i.handledEvents.Add(1)
+				i.trace("event")
 			}
 			i.arm(timer)
 		case ev, ok := <-links:
@@ -393,7 +391,7 @@ loop:
 			i.log.Debug("link state", "link", ev.Name, "up", ev.Up)
 			i.apply(i.m.Link(clock.Now(), ev.Name, ev.Up), notify)
 			i.arm(timer)
-			i.handledLinks.Add(1)
+			i.trace("link")
 		}
 	}
 
@@ -409,6 +407,13 @@ loop:
 	<-notifyDone
 	i.log.Info("VRRP instance stopped")
 	return nil
+}
+
+// trace reports a handled input to Deps.Trace, if set.
+func (i *Instance) trace(input string) {
+	if i.deps.Trace != nil {
+		i.deps.Trace(input)
+	}
 }
 
 type reconfRequest struct {
@@ -551,7 +556,7 @@ func (i *Instance) primeLinks(ctx context.Context, links <-chan LinkEvent) <-cha
 			delete(missing, ev.Name)
 			i.log.Debug("initial link state", "link", ev.Name, "up", ev.Up)
 			i.m.Link(i.deps.Clock.Now(), ev.Name, ev.Up) // before Start: records only
-			i.handledLinks.Add(1)
+			i.trace("link")
 		case <-deadline.C:
 			i.log.Warn("no initial state for some links: assuming up", "links", slices.Sorted(maps.Keys(missing)))
 			return links
@@ -775,13 +780,12 @@ func (i *Instance) sendGARPFor(vips []VIP, repeat int) {
 
 // notifyQueue delivers transitions to the Notifier in order from its own goroutine.
 type notifyQueue struct {
-	name    string
-	n       Notifier
-	pending *atomic.Int64
-	mu      sync.Mutex
-	q       []notification
-	closed  bool
-	wake    chan struct{}
+	name   string
+	n      Notifier
+	mu     sync.Mutex
+	q      []notification
+	closed bool
+	wake   chan struct{}
 }
 
 type notification struct {
@@ -789,8 +793,8 @@ type notification struct {
 	prio  uint8
 }
 
-func newNotifyQueue(name string, n Notifier, pending *atomic.Int64) *notifyQueue {
-	return &notifyQueue{name: name, n: n, pending: pending, wake: make(chan struct{}, 1)}
+func newNotifyQueue(name string, n Notifier) *notifyQueue {
+	return &notifyQueue{name: name, n: n, wake: make(chan struct{}, 1)}
 }
 
 // rename changes the instance name the Notifier is given from now on.
@@ -804,7 +808,6 @@ func (q *notifyQueue) push(s State, prio uint8) {
 	if q.n == nil {
 		return
 	}
-	q.pending.Add(1)
 	q.mu.Lock()
 	q.q = append(q.q, notification{s, prio})
 	q.mu.Unlock()
@@ -833,7 +836,6 @@ func (q *notifyQueue) run() {
 		q.mu.Unlock()
 		for _, n := range batch {
 			q.n.Notify(name, n.state, n.prio)
-			q.pending.Add(-1)
 		}
 		if len(batch) > 0 {
 			continue

@@ -16,8 +16,10 @@ import (
 
 // lab runs Instances over the fake wire with one fake clock. Time moves in small steps and
 // after each step the lab waits until every Instance has handled every input it was given
-// (packets delivered, timer expiries, link events, notifications): the comparison is of
-// counters, so it is exact, not a guess based on sleeping.
+// (packets delivered, timer expiries, link events, posted results, notifications): what
+// the fakes and the lab fed in is compared with what each loop reported through
+// Deps.Trace and what the fake Notifier received, so it is exact, not a guess based on
+// sleeping.
 type lab struct {
 	t     *testing.T
 	clock *clock.Fake
@@ -37,9 +39,34 @@ type node struct {
 	notes     *fakeNotifier
 	links     chan LinkEvent
 	linksSent int64
+	posted    int64 // results posted with lab.track
+	trace     *loopTrace
 	cancel    context.CancelFunc
 	done      chan struct{}
 	stopped   bool
+}
+
+// loopTrace counts the inputs an Instance's loop reported through Deps.Trace, and as
+// "transition" the transitions it reported through Deps.OnTransition: each one queued a
+// notification for the Notifier.
+type loopTrace struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (lt *loopTrace) record(input string) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.n == nil {
+		lt.n = map[string]int64{}
+	}
+	lt.n[input]++
+}
+
+func (lt *loopTrace) count(input string) int64 {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	return lt.n[input]
 }
 
 func newLab(t *testing.T) *lab {
@@ -71,12 +98,10 @@ func (l *lab) addLogged(cfg InstanceConfig, log *slog.Logger) *node {
 		ann:   &fakeAnnouncer{},
 		notes: &fakeNotifier{},
 		links: make(chan LinkEvent, 16),
+		trace: &loopTrace{},
 		done:  make(chan struct{}),
 	}
-	inst, err := NewInstance(cfg, Deps{
-		Conn: n.conn, Addresses: n.addrs, Announcer: n.ann, Notifier: n.notes,
-		Links: n.links, Clock: l.clock, Log: log,
-	})
+	inst, err := NewInstance(cfg, l.deps(n, log))
 	if err != nil {
 		l.t.Fatalf("NewInstance: %v", err)
 	}
@@ -88,6 +113,16 @@ func (l *lab) addLogged(cfg InstanceConfig, log *slog.Logger) *node {
 	}
 	l.nodes = append(l.nodes, n)
 	return n
+}
+
+// deps wires an Instance to n's fakes and to the lab's clock and trace.
+func (l *lab) deps(n *node, log *slog.Logger) Deps {
+	return Deps{
+		Conn: n.conn, Addresses: n.addrs, Announcer: n.ann, Notifier: n.notes,
+		Links: n.links, Clock: l.clock, Log: log,
+		Trace:        n.trace.record,
+		OnTransition: func(string, Transition, uint8) { n.trace.record("transition") },
+	}
 }
 
 // start runs the Instance and waits until it has taken its first transition.
@@ -102,7 +137,7 @@ func (l *lab) start(n *node) {
 		}
 	}()
 	l.t.Cleanup(func() { cancel(); <-n.done })
-	l.waitFor(n.inst.looping.Load, n.name+" started")
+	l.waitFor(n.started, n.name+" started")
 	l.settle()
 }
 
@@ -125,17 +160,28 @@ func (l *lab) link(n *node, name string, up bool) {
 	l.settle()
 }
 
+// track posts a tracked result to n, counted so that settle waits for it.
+func (l *lab) track(n *node, key string, r TrackResult) {
+	n.posted++
+	n.inst.Track(key, r)
+	l.settle()
+}
+
+// started reports whether n's loop has applied Start and armed its timer.
+func (n *node) started() bool { return n.trace.count("start") > 0 }
+
 func (l *lab) settled() bool {
 	var timers int64
 	for _, n := range l.nodes {
-		timers += n.inst.handledTimers.Load()
+		timers += n.trace.count("timer")
 		if n.stopped || n.cancel == nil {
 			continue
 		}
-		if n.conn.deliveredCount() != n.inst.handledPackets.Load() ||
-			n.linksSent != n.inst.handledLinks.Load() ||
-			n.inst.inbox.posted.Load() != n.inst.handledEvents.Load() ||
-			n.inst.notifyPending.Load() != 0 {
+		if !n.started() ||
+			n.conn.deliveredCount() != n.trace.count("packet") ||
+			n.linksSent != n.trace.count("link") ||
+			n.posted != n.trace.count("event") ||
+			n.trace.count("transition") != n.notes.count() {
 			return false
 		}
 	}
@@ -535,10 +581,10 @@ func TestRunSlowNotifierDoesNotDelayAdverts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	go func() { defer close(a.done); a.inst.Run(ctx) }()
-	l.waitFor(a.inst.looping.Load, "A started")
+	l.waitFor(a.started, "A started")
 	for i := int64(1); i <= 3; i++ {
 		l.clock.Advance(time.Second)
-		l.waitFor(func() bool { return a.inst.handledTimers.Load() == i }, "timer handled while the notifier blocks")
+		l.waitFor(func() bool { return a.trace.count("timer") == i }, "timer handled while the notifier blocks")
 	}
 	if n := a.inst.Status().AdvertsSent; n != 4 {
 		t.Fatalf("%d adverts sent in 3 s as owner while the notifier blocked, want 4", n)
@@ -758,8 +804,9 @@ func TestRunReceiveErrorsAreCountedAndSurvived(t *testing.T) {
 	b := l.add(cb)
 	// Swap B's instance for one whose Conn fails twice before working.
 	flaky := &flakyConn{wireConn: b.conn, fails: 2}
-	inst, err := NewInstance(cb, Deps{Conn: flaky, Addresses: b.addrs, Announcer: b.ann,
-		Notifier: b.notes, Links: b.links, Clock: l.clock, Log: quietLog()})
+	deps := l.deps(b, quietLog())
+	deps.Conn = flaky
+	inst, err := NewInstance(cb, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

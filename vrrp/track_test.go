@@ -350,8 +350,7 @@ func TestRunTrackHandsOverAndBack(t *testing.T) {
 	l.run(3 * time.Second)
 	wantState(t, a, StateMaster)
 
-	a.inst.Track("script:chk", TrackResult{OK: false})
-	l.settle()
+	l.track(a, "script:chk", TrackResult{OK: false})
 	if st := a.inst.Status(); st.EffectivePriority != 90 || len(st.Tracked) != 1 || st.Tracked[0].Effect != "-60" || !st.Tracked[0].Known {
 		t.Fatalf("status after failure: prio %d tracked %+v", st.EffectivePriority, st.Tracked)
 	}
@@ -363,7 +362,7 @@ func TestRunTrackHandsOverAndBack(t *testing.T) {
 	l.run(100 * time.Millisecond)
 	wantState(t, a, StateBackup)
 
-	a.inst.Track("script:chk", TrackResult{OK: true})
+	l.track(a, "script:chk", TrackResult{OK: true})
 	l.runUntil(func() bool { return a.state() == StateMaster }, 5*time.Second, "A preempts back")
 	l.run(100 * time.Millisecond)
 	wantState(t, b, StateBackup)
