@@ -157,13 +157,3 @@ func (h *entryHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return e
 }
-
-// nextDue is the earliest due time (zero when empty), for tests.
-func (s *Scheduler) nextDue() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.h) == 0 {
-		return time.Time{}
-	}
-	return s.h[0].due
-}

@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// nextDue is the earliest due time (zero when empty): tests move fake time to it.
+func (s *Scheduler) nextDue() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.h) == 0 {
+		return time.Time{}
+	}
+	return s.h[0].due
+}
+
 type run struct {
 	name string
 	at   time.Duration // fake time since start
