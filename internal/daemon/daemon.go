@@ -38,10 +38,47 @@ type Options struct {
 	Metrics func(status func() Status) http.Handler
 }
 
-// stopBudget bounds the graceful stop: VRRP's priority-0 adverts and VIP removal first,
-// then IPVS. SIGTERM must end the process within 2 s (contract), so each stage gets a
-// share of that.
-const stopBudget = 1500 * time.Millisecond
+// The graceful stop runs in stages, in order, each under a deadline of its own that starts
+// when the stage starts: a stage that uses its whole budget (a slow notify_stop script, a
+// loaded machine) cannot hand the stages after it an expired context, which would leave
+// lvsd's iptables rules or IPVS services behind. The budgets add up to gracefulStopBound,
+// within the 2 s in which SIGTERM must end the process (contract).
+const (
+	// stopBudget is the VRRP stage: every instance's priority-0 advert and VIP removal,
+	// then the notify hooks their stop queued (notify_stop, the sync groups' hooks); hooks
+	// still running when it ends are killed. A reload gives the instances it removes the
+	// same.
+	stopBudget = 1000 * time.Millisecond
+	// localnodeStopBudget is the localnode stage: removing lvsd's iptables rules,
+	// restoring backup_only, stopping the IPVS sync daemon.
+	localnodeStopBudget = 300 * time.Millisecond
+	// ipvsStopBudget is the IPVS stage: the reconciler and health checks end, then the
+	// services lvsd owns are removed.
+	ipvsStopBudget = 500 * time.Millisecond
+	// gracefulStopBound is what the stages' budgets add up to.
+	gracefulStopBound = stopBudget + localnodeStopBudget + ipvsStopBudget
+)
+
+// stopStage is one stage of the graceful stop.
+type stopStage struct {
+	name   string
+	budget time.Duration
+	run    func(ctx context.Context)
+}
+
+// runStopStages runs the stages in order, each with a context that ends budget after that
+// stage starts, and logs a stage that overran its budget.
+func runStopStages(stages []stopStage, log *slog.Logger) {
+	for _, s := range stages {
+		ctx, cancel := context.WithTimeout(context.Background(), s.budget)
+		start := time.Now()
+		s.run(ctx)
+		if ctx.Err() != nil {
+			log.Warn("stop stage used its whole time budget", "stage", s.name, "budget", s.budget, "took", time.Since(start))
+		}
+		cancel()
+	}
+}
 
 // Daemon is lvsd at run time: New prepares it without changing the system, Run runs it
 // until its context ends, and Apply changes a running daemon to a new configuration.
@@ -299,33 +336,39 @@ func (d *Daemon) Run(ctx context.Context) error {
 	cfg = d.cfg
 	d.mu.Unlock()
 
-	// Graceful stop, in order: VRRP (priority-0 advert, VIPs removed, notify_stop), then the
-	// IPVS services lvsd owns, then the control socket.
-	deadline, cancel := context.WithTimeout(context.Background(), stopBudget)
-	defer cancel()
-	stopVRRP()
-	d.vrrpWG.Wait()
-	d.env.track.stop(deadline)
-	for _, r := range runners {
-		if err := r.queue.Close(deadline); err != nil {
-			log.Warn("notify scripts still running at stop were killed", "err", err)
-		}
-	}
-	// The instances told localnode and the sync daemon they stopped (INIT); now remove
-	// lvsd's rules and daemons altogether.
-	if err := d.local.Stop(deadline); err != nil {
-		log.Error("remove localnode rules on stop", "err", err)
-	}
-	if d.follower != nil {
-		if err := d.follower.Stop(); err != nil {
-			log.Error("stop IPVS sync daemon", "err", err)
-		}
-	}
-	stopLVS()
-	d.lvsWG.Wait()
-	if d.lvs != nil {
-		d.lvs.stop(deadline, cfg.Global.KeepIPVSOnStop, log)
-	}
+	// Graceful stop, in order: VRRP (priority-0 advert, VIPs removed, notify_stop), then
+	// localnode's rules, then the IPVS services lvsd owns, then the control socket.
+	runStopStages([]stopStage{
+		{name: "vrrp", budget: stopBudget, run: func(ctx context.Context) {
+			stopVRRP()
+			d.vrrpWG.Wait()
+			d.env.track.stop(ctx)
+			for _, r := range runners {
+				if err := r.queue.Close(ctx); err != nil {
+					log.Warn("notify scripts still running at stop were killed", "err", err)
+				}
+			}
+		}},
+		// The instances told localnode and the sync daemon they stopped (INIT); now remove
+		// lvsd's rules and daemons altogether.
+		{name: "localnode", budget: localnodeStopBudget, run: func(ctx context.Context) {
+			if err := d.local.Stop(ctx); err != nil {
+				log.Error("remove localnode rules on stop", "err", err)
+			}
+			if d.follower != nil {
+				if err := d.follower.Stop(); err != nil {
+					log.Error("stop IPVS sync daemon", "err", err)
+				}
+			}
+		}},
+		{name: "ipvs", budget: ipvsStopBudget, run: func(ctx context.Context) {
+			stopLVS()
+			d.lvsWG.Wait()
+			if d.lvs != nil {
+				d.lvs.stop(ctx, cfg.Global.KeepIPVSOnStop, log)
+			}
+		}},
+	}, log)
 	stopCtl()
 	ctlWG.Wait()
 	return runErr
