@@ -145,7 +145,7 @@ func TestStatusText(t *testing.T) {
 		}},
 	}
 	var b bytes.Buffer
-	writeStatusText(&b, st, now)
+	writeStatusText(&b, st, false, now)
 	out := b.String()
 	for _, want := range []string{
 		"lvsd v1, router_id director-a, up 1m0s",
@@ -158,5 +158,31 @@ func TestStatusText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("status text lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestStatusSummaryText(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	st := &daemon.Status{Version: "v1", RouterID: "director-a", StartedAt: now,
+		VirtualServers: []daemon.VirtualServerStatus{
+			{Name: "172.16.0.30:80", Protocol: "TCP", Scheduler: "rr", Kind: "DR", RealServersTotal: 16, RealServersUp: 15},
+			// A daemon older than the counts sends the list only.
+			{Name: "172.16.0.30:443", Protocol: "TCP", Scheduler: "wlc", Kind: "DR", SorryActive: true, SorryServer: "172.16.0.40:443",
+				RealServers: []daemon.RealServerStatus{{Address: "172.16.0.31:443"}, {Address: "172.16.0.32:443", Healthy: true}}},
+		}}
+	daemon.CountRealServers(st.VirtualServers)
+	var b bytes.Buffer
+	writeStatusText(&b, st, true, now)
+	out := b.String()
+	for _, want := range []string{
+		"172.16.0.30:80   TCP  rr   DR  15/16 real servers up\n",
+		"172.16.0.30:443  TCP  wlc  DR  1/2 real servers up, quorum lost: sorry server 172.16.0.40:443 active\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "->") {
+		t.Errorf("summary lists real servers:\n%s", out)
 	}
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -20,40 +20,53 @@ Show the running daemon's view: each VRRP instance (state, priority, VIPs, the m
 address, advert counters and packets dropped by reason) and each virtual server with its
 real servers (weight, health, last check).
 
+--summary shows each virtual server with the number of its real servers that are up
+instead of listing them: the short form for a table of thousands of real servers.
+
 --json prints the machine-readable form documented in docs/contract.md.`
 
 func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("status", "", statusHelp, stderr)
 	socket := fs.String("socket", defaultSocket, "control socket of the daemon to ask")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the daemon")
+	summary := fs.Bool("summary", false, "count each virtual server's real servers instead of listing them")
+	timeout := fs.Duration("timeout", 5*time.Second, "how long the daemon may send nothing before giving up (a large status keeps arriving for longer)")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if !noArgs(fs, stderr) {
 		return exitUsage
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	st, err := daemon.FetchStatus(ctx, *socket)
+	st, err := daemon.QueryStatus(context.Background(), *socket, daemon.StatusQuery{Summary: *summary, Silence: *timeout})
 	if err != nil {
 		fmt.Fprintf(stderr, "lvsd status: %v\n", err)
 		return exitFail
 	}
+	daemon.CountRealServers(st.VirtualServers)
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(st); err != nil {
+		w := bufio.NewWriter(stdout)
+		err := daemon.WriteStatus(w, st, daemon.StatusFormat{Summary: *summary, Indent: "  "})
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "lvsd status: %v\n", err)
 			return exitFail
 		}
 		return exitOK
 	}
-	writeStatusText(stdout, st, time.Now())
+	w := bufio.NewWriter(stdout)
+	writeStatusText(w, st, *summary, time.Now())
+	if err := w.Flush(); err != nil {
+		fmt.Fprintf(stderr, "lvsd status: %v\n", err)
+		return exitFail
+	}
 	return exitOK
 }
 
-func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
+// writeStatusText prints st for a person; summary counts each virtual server's real servers
+// instead of listing them.
+func writeStatusText(w io.Writer, st *daemon.Status, summary bool, now time.Time) {
 	fmt.Fprintf(w, "lvsd %s, router_id %s, up %s\n", st.Version, st.RouterID, now.Sub(st.StartedAt).Round(time.Second))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(st.VRRP) > 0 {
@@ -89,6 +102,11 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 			if vs.SorryActive {
 				extra = ", quorum lost: sorry server " + vs.SorryServer + " active"
 			}
+			if summary {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d/%d real servers up%s\n", vs.Name, vs.Protocol, vs.Scheduler, vs.Kind,
+					vs.RealServersUp, vs.RealServersTotal, extra)
+				continue
+			}
 			fmt.Fprintf(w, "  %s %s %s %s%s\n", vs.Name, vs.Protocol, vs.Scheduler, vs.Kind, extra)
 			for _, rs := range vs.RealServers {
 				health := "down"
@@ -103,6 +121,7 @@ func writeStatusText(w io.Writer, st *daemon.Status, now time.Time) {
 			}
 			tw.Flush()
 		}
+		tw.Flush()
 	}
 	if r := st.IPVS; r != nil {
 		line := fmt.Sprintf("\nIPVS (%s backend): %d services owned", r.Backend, r.Owned)

@@ -1,22 +1,30 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 )
 
 // The control socket speaks HTTP over a unix socket: easy to extend, and debuggable with
-// `curl --unix-socket SOCK http://lvsd/status`.
+// `curl --unix-socket SOCK http://lvsd/status`. GET /status?summary=true leaves out the
+// real server lists.
 const statusPath = "/status"
+
+// statusBuffer is how much of the status document is written to the socket at once: the
+// response writer's own buffer is 4 KB, and a table of tens of thousands of real servers is
+// megabytes.
+const statusBuffer = 64 << 10
 
 // ListenControl creates the control socket at path with mode 0600 (only root may read the
 // daemon's state or, later, change it). A stale socket left by a crashed daemon is
@@ -60,11 +68,24 @@ type Controller interface {
 // socket file.
 func ServeControl(ctx context.Context, ln net.Listener, c Controller, log *slog.Logger) error {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+statusPath, func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+statusPath, func(w http.ResponseWriter, r *http.Request) {
+		var f StatusFormat
+		if v := r.URL.Query().Get("summary"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				http.Error(w, "summary: want true or false", http.StatusBadRequest)
+				return
+			}
+			f.Summary = b
+		}
+		st := c.Status()
 		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(c.Status()); err != nil {
+		bw := bufio.NewWriterSize(w, statusBuffer)
+		err := WriteStatus(bw, &st, f)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
 			log.Warn("control socket: write status", "err", err)
 		}
 	})
@@ -86,10 +107,30 @@ func ServeControl(ctx context.Context, ln net.Listener, c Controller, log *slog.
 	return err
 }
 
-// FetchStatus asks the daemon listening on socket for its status.
+// FetchStatus asks the daemon listening on socket for its whole status.
 func FetchStatus(ctx context.Context, socket string) (*Status, error) {
+	return QueryStatus(ctx, socket, StatusQuery{})
+}
+
+// StatusQuery is what QueryStatus asks the daemon for, and how long it waits.
+type StatusQuery struct {
+	// Summary leaves out the real server lists (their counts stay).
+	Summary bool
+	// Silence, when set, gives up once the daemon has sent nothing for that long, before
+	// its answer or in the middle of it. The status of a large table takes a while to
+	// arrive, but it keeps arriving: a bound on the whole exchange would have to be as
+	// large as the largest table, a bound on silence is not.
+	Silence time.Duration
+}
+
+// QueryStatus asks the daemon listening on socket for its status.
+func QueryStatus(ctx context.Context, socket string, q StatusQuery) (*Status, error) {
+	path := statusPath
+	if q.Summary {
+		path += "?" + url.Values{"summary": {"true"}}.Encode()
+	}
 	var st Status
-	if err := callControl(ctx, socket, http.MethodGet, statusPath, nil, &st); err != nil {
+	if err := callControl(ctx, socket, http.MethodGet, path, nil, q.Silence, &st); err != nil {
 		return nil, err
 	}
 	return &st, nil

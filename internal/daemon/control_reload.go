@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/lvsd/lvsd/internal/config"
 )
@@ -115,15 +116,25 @@ func RequestPlan(ctx context.Context, socket, path string) (*Result, error) {
 func postControl(ctx context.Context, socket, path string, body []byte) (*Result, error) {
 	var r Result
 	// 422: the reply is a Result with the configuration's problems.
-	if err := callControl(ctx, socket, http.MethodPost, path, body, &r, http.StatusUnprocessableEntity); err != nil {
+	// No bound on silence: a reload answers once it is applied.
+	if err := callControl(ctx, socket, http.MethodPost, path, body, 0, &r, http.StatusUnprocessableEntity); err != nil {
 		return nil, err
 	}
 	return &r, nil
 }
 
 // callControl sends one request to the daemon on socket and decodes its JSON reply into
-// out. 200 is always accepted; also lists other statuses whose body is a reply too.
-func callControl(ctx context.Context, socket, method, path string, body []byte, out any, also ...int) error {
+// out. 200 is always accepted; also lists other statuses whose body is a reply too. With
+// silence > 0 it gives up once the daemon has sent nothing for that long.
+func callControl(ctx context.Context, socket, method, path string, body []byte, silence time.Duration, out any, also ...int) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	progress := func() {}
+	if silence > 0 {
+		t := time.AfterFunc(silence, func() { cancel(silenceError{silence}) })
+		defer t.Stop()
+		progress = func() { t.Reset(silence) }
+	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://lvsd"+path, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -133,15 +144,46 @@ func callControl(ctx context.Context, socket, method, path string, body []byte, 
 	}
 	resp, err := controlClient(socket).Do(req)
 	if err != nil {
-		return dialError(socket, err)
+		return dialError(socket, silenceCause(ctx, err))
 	}
 	defer resp.Body.Close()
+	progress()
 	if resp.StatusCode != http.StatusOK && !slices.Contains(also, resp.StatusCode) {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("query %s: %s: %s", socket, resp.Status, bytes.TrimSpace(b))
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("query %s: decode reply: %w", socket, err)
+	if err := json.NewDecoder(progressReader{resp.Body, progress}).Decode(out); err != nil {
+		return fmt.Errorf("query %s: decode reply: %w", socket, silenceCause(ctx, err))
 	}
 	return nil
+}
+
+// silenceError is why callControl gave up: the daemon sent nothing for d.
+type silenceError struct{ d time.Duration }
+
+func (e silenceError) Error() string {
+	return fmt.Sprintf("the daemon sent nothing for %s (busy or stuck; --timeout waits longer)", e.d)
+}
+
+// silenceCause returns the silenceError that cancelled ctx, if that is why err happened.
+func silenceCause(ctx context.Context, err error) error {
+	var s silenceError
+	if errors.As(context.Cause(ctx), &s) {
+		return s
+	}
+	return err
+}
+
+// progressReader calls progress after every read that returned data.
+type progressReader struct {
+	r        io.Reader
+	progress func()
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.progress()
+	}
+	return n, err
 }

@@ -415,6 +415,7 @@ func (d *Daemon) Status() Status {
 	}
 	if st != nil {
 		out.VirtualServers = st.status()
+		CountRealServers(out.VirtualServers)
 		r := st.rec.Status()
 		out.IPVS = &IPVSStatus{Backend: cfg.Global.IPVSBackend, LastReconcile: r.Last, Took: r.Took, Ops: r.Ops,
 			Failed: r.Failed, Error: r.Err, Owned: r.Owned, Applied: r.Applied}

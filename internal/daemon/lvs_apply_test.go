@@ -2,12 +2,10 @@ package daemon
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/lvs"
 )
@@ -35,15 +33,8 @@ virtual_server "10.0.0.1:80" {
 	old, cfg := parse(before), parse(after)
 	kernel := lvs.NewFakeKernel(nil)
 	st := newLVSState(old, lvs.NewReconciler(kernel, nil))
-	health, err := healthcheck.NewManager(healthConfig(old.VirtualServers, nil), healthcheck.Options{OnChange: st.onChange, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.health = health
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = health.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runHealth(t, st, old.VirtualServers, st.onChange)
+	health, ctx := st.health, context.Background()
 	// reconcile waits until the desired table has dests destinations (the health manager
 	// reports asynchronously), then reconciles once and returns the kernel ops.
 	reconcile := func(dests int) []string {

@@ -3,6 +3,10 @@
 package daemon
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/lvsd/lvsd/healthcheck"
@@ -71,6 +75,10 @@ type VirtualServerStatus struct {
 	Address     string             `json:"address,omitempty"` // the VIP; "" for a fwmark service
 	Port        int                `json:"port,omitempty"`
 	FWMark      uint32             `json:"fwmark,omitempty"`
+	// The number of real servers and of the healthy ones: what a summary shows instead of
+	// the list.
+	RealServersTotal int `json:"real_servers_total"`
+	RealServersUp    int `json:"real_servers_up"`
 }
 
 // IPVSStatus is the reconciler's last pass over the kernel's IPVS table.
@@ -146,4 +154,103 @@ type SyncGroupStatus struct {
 	Name      string   `json:"name"`
 	State     string   `json:"state"`
 	Instances []string `json:"instances"`
+}
+
+// CountRealServers sets the real server counts of each virtual server that lists its real
+// servers (a summary has only the counts). A client calls it too: a daemon older than the
+// counts sends only the lists.
+func CountRealServers(vss []VirtualServerStatus) {
+	for i := range vss {
+		vs := &vss[i]
+		if vs.RealServers == nil {
+			continue
+		}
+		vs.RealServersTotal, vs.RealServersUp = len(vs.RealServers), 0
+		for j := range vs.RealServers {
+			if vs.RealServers[j].Healthy {
+				vs.RealServersUp++
+			}
+		}
+	}
+}
+
+// StatusFormat says how WriteStatus lays out the status document.
+type StatusFormat struct {
+	// Summary leaves out each virtual server's real_servers list (its counts stay).
+	Summary bool
+	// Indent, when set, indents as json.MarshalIndent(st, "", Indent) would.
+	Indent string
+}
+
+// statusHead is a Status without its virtual servers, which WriteStatus writes after it
+// one by one. The nil field shadows the embedded one.
+type statusHead struct {
+	*Status
+	VirtualServers []VirtualServerStatus `json:"virtual_servers,omitempty"`
+}
+
+// virtualServerSummary is a virtual server without its list of real servers.
+type virtualServerSummary struct {
+	*VirtualServerStatus
+	RealServers []RealServerStatus `json:"real_servers,omitempty"`
+}
+
+// WriteStatus writes st as one JSON object, virtual_servers last (an empty list, never null). Each virtual server is
+// encoded and written on its own: a table of tens of thousands of real servers is never
+// held encoded in memory as a whole, and the reader gets the first bytes at once.
+func WriteStatus(w io.Writer, st *Status, f StatusFormat) error {
+	head, err := marshalStatusPart(statusHead{Status: st}, "", f.Indent)
+	if err != nil {
+		return err
+	}
+	// head is a non-empty object (router_id is never omitted): drop its closing brace and
+	// go on with one more member.
+	head = bytes.TrimRight(head[:len(head)-1], "\n")
+	nl, in1, in2, colon := "", "", "", ":"
+	if f.Indent != "" {
+		nl, in1, in2, colon = "\n", f.Indent, f.Indent+f.Indent, ": "
+	}
+	if _, err := fmt.Fprintf(w, "%s,%s%s\"virtual_servers\"%s[", head, nl, in1, colon); err != nil {
+		return err
+	}
+	for i := range st.VirtualServers {
+		var v any = &st.VirtualServers[i]
+		if f.Summary {
+			v = virtualServerSummary{VirtualServerStatus: &st.VirtualServers[i]}
+		}
+		b, err := marshalStatusPart(v, in2, f.Indent)
+		if err != nil {
+			return err
+		}
+		lead := nl + in2
+		if i > 0 {
+			lead = "," + lead
+		}
+		if _, err := io.WriteString(w, lead); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	tail := "]" + nl + "}\n"
+	if len(st.VirtualServers) > 0 {
+		tail = nl + in1 + tail
+	}
+	_, err = io.WriteString(w, tail)
+	return err
+}
+
+func marshalStatusPart(v any, prefix, indent string) ([]byte, error) {
+	var b []byte
+	var err error
+	if indent == "" {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.MarshalIndent(v, prefix, indent)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode status: %w", err)
+	}
+	return b, nil
 }
