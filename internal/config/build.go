@@ -59,7 +59,7 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 
 	services := map[string]seenAt{}
 	for _, b := range top.children("virtual_server") {
-		vs, ok := s.buildVirtualServer(b, vipOwner)
+		vs, ok := s.virtualServer(b, vipOwner)
 		if !ok {
 			continue
 		}
@@ -78,6 +78,10 @@ func (s *sink) build(top *rawBlock, firstFile string) *Config {
 		if _, isVIP := vipOwner[vs.Addr.Addr()]; len(cfg.VRRPInstances) > 0 && !vs.IsFWMark() && !isVIP {
 			s.warnAt(rangeOf(b), "virtual_server address %s is not a virtual_ipaddress of any vrrp_instance", vs.Addr.Addr())
 		}
+	}
+
+	if s.memo != nil {
+		s.memo.done(vipOwner)
 	}
 
 	lnNames := map[string]hcl.Range{}

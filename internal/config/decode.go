@@ -114,8 +114,8 @@ var hints = map[string]string{
 type rawAttr struct {
 	Name      string
 	NameRange hcl.Range
-	Range     hcl.Range // the value's
-	Expr      hclsyntax.Expression
+	Range     hcl.Range   // the value's
+	Elems     []hcl.Range // a list's elements', when written as a list
 	Value     cty.Value
 }
 
@@ -128,6 +128,32 @@ type rawBlock struct {
 	Attrs       map[string]*rawAttr
 	Blocks      []*rawBlock
 	bad         map[string]bool // attributes present but rejected (already reported)
+}
+
+// shift moves every position in b and its children by lines and bytes: the block's item
+// was found unchanged at another place of its file. Columns stay: items start lines.
+func (b *rawBlock) shift(lines, bytes int) {
+	move := func(r *hcl.Range) {
+		r.Start.Line += lines
+		r.End.Line += lines
+		r.Start.Byte += bytes
+		r.End.Byte += bytes
+	}
+	move(&b.TypeRange)
+	move(&b.Range)
+	for i := range b.LabelRanges {
+		move(&b.LabelRanges[i])
+	}
+	for _, a := range b.Attrs {
+		move(&a.NameRange)
+		move(&a.Range)
+		for i := range a.Elems {
+			move(&a.Elems[i])
+		}
+	}
+	for _, c := range b.Blocks {
+		c.shift(lines, bytes)
+	}
 }
 
 // what names the block in messages: `vrrp_instance "VI_1"`, `global`.
@@ -150,7 +176,7 @@ func (b *rawBlock) children(typ string) []*rawBlock {
 
 // decodeBody fills out from body according to sch, reporting structural problems.
 func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock) {
-	out.Attrs = map[string]*rawAttr{}
+	out.Attrs = make(map[string]*rawAttr, len(body.Attributes))
 	out.bad = map[string]bool{}
 	where := "at the top level"
 	if out.Type != "" {
@@ -194,7 +220,13 @@ func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock)
 			out.bad[a.Name] = true
 			continue
 		}
-		out.Attrs[a.Name] = &rawAttr{Name: a.Name, NameRange: a.NameRange, Range: a.Expr.Range(), Expr: a.Expr, Value: v}
+		ra := &rawAttr{Name: a.Name, NameRange: a.NameRange, Range: a.Expr.Range(), Value: v}
+		if tup, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok {
+			for _, e := range tup.Exprs {
+				ra.Elems = append(ra.Elems, e.Range())
+			}
+		}
+		out.Attrs[a.Name] = ra
 	}
 	seenOnce := map[string]*rawBlock{}
 	for _, blk := range body.Blocks {

@@ -348,6 +348,9 @@ func (p *Plan) diffServices(old, new *Config) {
 }
 
 func (p *Plan) diffRealServers(vsID string, old, new *VirtualServer) {
+	if len(old.RealServers) == len(new.RealServers) && len(old.RealServers) > 0 && &old.RealServers[0] == &new.RealServers[0] {
+		return // the same list: a Loader found the block unchanged
+	}
 	oldByAddr := map[netip.AddrPort]*RealServer{}
 	for i := range old.RealServers {
 		oldByAddr[old.RealServers[i].Addr] = &old.RealServers[i]
@@ -559,6 +562,9 @@ func equalValues(a, b reflect.Value) bool {
 	case reflect.Slice, reflect.Array:
 		if a.Len() != b.Len() {
 			return false
+		}
+		if a.Kind() == reflect.Slice && a.Len() > 0 && a.Pointer() == b.Pointer() {
+			return true // the same elements (a Loader shares what did not change)
 		}
 		for i := 0; i < a.Len(); i++ {
 			if !equalValues(a.Index(i), b.Index(i)) {

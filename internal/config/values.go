@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -19,6 +18,7 @@ import (
 type sink struct {
 	errs, warns Diagnostics
 	scripts     scriptPolicy // global script_user / enable_script_security, for command()
+	memo        *vsMemo      // nil: build every virtual server
 }
 
 func posOf(r hcl.Range) Pos {
@@ -254,12 +254,7 @@ func (s *sink) strList(b *rawBlock, name string) ([]item, *rawAttr) {
 		s.errAt(a.Range, "%s must be a list of strings, got %s", name, describe(a.Value))
 		return nil, a
 	}
-	var elemRanges []hcl.Range
-	if tup, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok {
-		for _, e := range tup.Exprs {
-			elemRanges = append(elemRanges, e.Range())
-		}
-	}
+	elemRanges := a.Elems
 	var out []item
 	i := 0
 	for it := a.Value.ElementIterator(); it.Next(); i++ {
