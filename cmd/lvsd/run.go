@@ -47,7 +47,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lvsd run: %v\nRun 'lvsd run --help' for usage.\n", err)
 		return exitUsage
 	}
-	cfg, ok := loadConfig(*path, stderr, structured(*logFormat, log))
+	loader := new(config.Loader)
+	cfg, ok := loadConfigWith(loader, *path, stderr, structured(*logFormat, log))
 	if !ok {
 		return exitFail
 	}
@@ -59,7 +60,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 
 	notifier := sdnotify.FromEnv()
-	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *path, Socket: *socket, MetricsListen: *metricsListen,
+	d, err := daemon.New(daemon.Options{Config: cfg, ConfigPath: *path, Loader: loader, Socket: *socket, MetricsListen: *metricsListen,
 		Version: version, Log: log, Metrics: metrics.Handler,
 		Notify: func(states ...string) {
 			if err := notifier.Notify(states...); err != nil {

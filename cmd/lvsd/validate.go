@@ -39,7 +39,12 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 // --log-format json`: every line on stderr is then JSON). run and validate share it so
 // that both refuse exactly the same configs with exactly the same messages.
 func loadConfig(path string, stderr io.Writer, log *slog.Logger) (*config.Config, bool) {
-	cfg, err := config.Load(path)
+	return loadConfigWith(new(config.Loader), path, stderr, log)
+}
+
+// loadConfigWith is loadConfig through loader (the daemon's, kept for its reloads).
+func loadConfigWith(loader *config.Loader, path string, stderr io.Writer, log *slog.Logger) (*config.Config, bool) {
+	cfg, err := loader.Load(path)
 	if err != nil {
 		var diags config.Diagnostics
 		switch {

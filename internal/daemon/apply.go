@@ -51,7 +51,7 @@ func (d *Daemon) reload(ctx context.Context) Result {
 	if d.opts.ConfigPath == "" {
 		return Result{Problems: []string{"lvsd was started without a configuration path: nothing to reload"}}
 	}
-	cfg, res := loadForReload(d.opts.ConfigPath)
+	cfg, res := loadForReload(d.opts.Loader, d.opts.ConfigPath)
 	if cfg == nil {
 		return res
 	}
@@ -72,7 +72,11 @@ func (d *Daemon) Plan(_ context.Context, path string) Result {
 	if !filepath.IsAbs(path) {
 		return Result{Problems: []string{path + ": the path must be absolute (the daemon has its own working directory)"}}
 	}
-	cfg, res := loadForReload(path)
+	loader := new(config.Loader) // another file: keep the daemon's loader for its own
+	if path == d.opts.ConfigPath {
+		loader = d.opts.Loader
+	}
+	cfg, res := loadForReload(loader, path)
 	if cfg == nil {
 		return res
 	}
@@ -87,10 +91,10 @@ func (d *Daemon) Plan(_ context.Context, path string) Result {
 	return res
 }
 
-// loadForReload loads path; on failure the Result carries the diagnostics.
-func loadForReload(path string) (*config.Config, Result) {
+// loadForReload loads path through loader; on failure the Result carries the diagnostics.
+func loadForReload(loader *config.Loader, path string) (*config.Config, Result) {
 	var res Result
-	cfg, err := config.Load(path)
+	cfg, err := loader.Load(path)
 	if err != nil {
 		res.Problems = problems(err)
 		return nil, res

@@ -24,6 +24,9 @@ type Options struct {
 	Config *config.Config // validated, as loaded from ConfigPath
 	// ConfigPath is the --config path: SIGHUP and `lvsd reload` load it again.
 	ConfigPath string
+	// Loader, when set, is the one that loaded Config: reloads go through it and parse
+	// only what changed since (config.Loader). nil: a new one.
+	Loader *config.Loader
 	// Socket, when set, overrides global.control_socket, at start and on every reload.
 	Socket  string
 	Version string
@@ -121,6 +124,9 @@ func New(o Options) (*Daemon, error) {
 	}
 	if o.Notify == nil {
 		o.Notify = func(...string) {}
+	}
+	if o.Loader == nil {
+		o.Loader = new(config.Loader)
 	}
 	d := &Daemon{opts: o, log: o.Log, cfg: cfg, started: time.Now(), vrrp: map[string]*vrrpRunner{}}
 	d.overrides(cfg)
