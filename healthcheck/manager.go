@@ -164,6 +164,7 @@ type builtVS struct {
 	cfg     VirtualServer
 	servers []*rsRun
 	fresh   []*rsRun // the new ones among servers: their checks must be scheduled
+	same    bool     // the running virtual server's configuration, unchanged
 }
 
 // build validates vss and prepares their real servers, reusing the running ones whose
@@ -183,6 +184,19 @@ func (m *Manager) build(vss []VirtualServer) ([]builtVS, error) {
 			return nil, fmt.Errorf("virtual server %q: delay_loop %v: must be positive", vc.Name, vc.DelayLoop)
 		}
 		b := builtVS{cfg: vc}
+		if vr := m.vss[vc.Name]; vr != nil {
+			// Most of a reload of a big table is unchanged: keep it as it runs.
+			vr.mu.Lock()
+			same := reflect.DeepEqual(vr.cfg, vc)
+			if same {
+				b.servers, b.same = vr.servers, true
+			}
+			vr.mu.Unlock()
+			if same {
+				out = append(out, b)
+				continue
+			}
+		}
 		running := map[netip.AddrPort]*rsRun{} // by address: a reload of a big service stays linear
 		if vr := m.vss[vc.Name]; vr != nil {
 			vr.mu.Lock()
@@ -362,6 +376,9 @@ func (m *Manager) Apply(vss []VirtualServer) error {
 	for _, b := range built {
 		m.order = append(m.order, b.cfg.Name)
 		vr := m.vss[b.cfg.Name]
+		if b.same && vr != nil {
+			continue
+		}
 		isNew := vr == nil
 		if isNew {
 			vr = &vsRun{cfg: b.cfg, pool: NewPool(poolConfig(b.cfg))}

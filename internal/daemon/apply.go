@@ -165,7 +165,7 @@ func (d *Daemon) check(cfg *config.Config, plan config.Plan) config.Diagnostics 
 		}
 	}
 	diags = append(diags, ownAddressDiags(cfg)...)
-	if _, err := healthcheck.NewManager(healthConfig(cfg.VirtualServers, scriptCred(cfg)), healthcheck.Options{}); err != nil {
+	if _, err := healthcheck.NewManager(healthConfig(touchedServices(cfg, plan), scriptCred(cfg)), healthcheck.Options{}); err != nil {
 		diags = append(diags, diagAt(pos, fmt.Errorf("health checks: %w", err)))
 	}
 	if d.lvs == nil {
@@ -180,6 +180,27 @@ func (d *Daemon) check(cfg *config.Config, plan config.Plan) config.Diagnostics 
 	}
 	diags.Sort()
 	return diags
+}
+
+// touchedServices are the virtual servers of cfg that plan adds or changes (their own
+// settings, real servers or checkers): the others were checked when they were applied.
+func touchedServices(cfg *config.Config, plan config.Plan) []config.VirtualServer {
+	ids := map[string]bool{}
+	for _, c := range plan.Changes {
+		switch c.Kind {
+		case config.KindVirtualServer:
+			ids[c.ID] = true
+		case config.KindRealServer, config.KindChecks:
+			ids[c.Parent] = true
+		}
+	}
+	var out []config.VirtualServer
+	for i := range cfg.VirtualServers {
+		if ids[config.ServiceID(&cfg.VirtualServers[i])] {
+			out = append(out, cfg.VirtualServers[i])
+		}
+	}
+	return out
 }
 
 func instanceByID(cfg *config.Config, id string) *config.VRRPInstance {
