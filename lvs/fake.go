@@ -16,6 +16,8 @@ type FakeKernel struct {
 	Applied []string
 	// FailOn, when set, is asked before each op: a non-nil error fails the op.
 	FailOn func(op Op) error
+	// PartialReads counts the calls of ServicesOf.
+	PartialReads int
 }
 
 var _ Kernel = (*FakeKernel)(nil)
@@ -40,6 +42,20 @@ func (f *FakeKernel) Services() (Table, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return Table(f.services).clone(), nil
+}
+
+// ServicesOf returns a deep copy of the services of keys that exist.
+func (f *FakeKernel) ServicesOf(keys []Key) (Table, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.PartialReads++
+	var out Table
+	for _, k := range keys {
+		if i := f.find(k); i >= 0 {
+			out = append(out, f.services[i])
+		}
+	}
+	return out.clone(), nil
 }
 
 // Set replaces the table (e.g. to simulate `ipvsadm -C` or someone's edit).

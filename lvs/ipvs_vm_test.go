@@ -550,3 +550,30 @@ func TestVMFailedOpInBatch(t *testing.T) {
 	}
 	assertInSync(t, k, Table{vmWeb(1, 1), vmDNS})
 }
+
+// TestVMServicesOf: reading some services returns exactly those that exist, with their
+// destinations, and ReconcileChanges edits one weight with one operation.
+func TestVMServicesOf(t *testing.T) {
+	k := vmKernel(t)
+	r := NewReconciler(k, nil)
+	desired := Table{vmWeb(1, 1), vmDNS}
+	mustReconcile(t, r, desired)
+	absent := AddrKey(TCP, netip.MustParseAddr("10.9.9.9"), 80)
+	got, err := k.ServicesOf([]Key{vmDNS.Key, absent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Key != vmDNS.Key.normalize() || len(got[0].Destinations) != len(vmDNS.Destinations) {
+		t.Fatalf("ServicesOf(dns, absent) = %+v", got)
+	}
+	next := Table{vmWeb(1, 5), vmDNS}
+	res, err := r.ReconcileChanges(context.Background(), next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"edit real server 10.0.0.1:80 TCP -> 10.0.0.3:80: weight 1 -> 5"}
+	if got := opStrings(res.Ops); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ReconcileChanges: %q, want %q", got, want)
+	}
+	assertInSync(t, k, next)
+}

@@ -208,6 +208,47 @@ func (c *genlConn) dump(fn func(data []byte) error) error {
 	}
 }
 
+// servicesOf reads the services of keys that exist, with their destinations: one dump of
+// the services (without destinations, it is cheap) and one of each wanted service's
+// destinations.
+func (c *genlConn) servicesOf(keys []Key) (Table, error) {
+	want := make(map[Key]bool, len(keys))
+	for _, k := range keys {
+		want[k.normalize()] = true
+	}
+	c.seq++
+	c.m.b = c.m.b[:0]
+	c.m.appendGetServices(c.family, c.seq)
+	var out Table
+	err := c.dump(func(data []byte) error {
+		s, err := decodeService(data)
+		if err != nil {
+			return fmt.Errorf("decode IPVS service: %w", err)
+		}
+		if want[s.Key.normalize()] {
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list IPVS services: %w", err)
+	}
+	hint := c.destHint
+	err = c.readDests(out)
+	c.destHint = hint // sized for the whole table, not for a few services
+	if err != nil {
+		return nil, err
+	}
+	j := 0
+	for i := range out {
+		if out[i].Key != (Key{}) {
+			out[j] = out[i]
+			j++
+		}
+	}
+	return out[:j], nil
+}
+
 // services reads every service and its destinations; helper, if not nil, is a second
 // socket that reads half of the destinations in parallel (the per-dump system call and
 // buffer work overlaps on two CPUs; the kernel serializes only the filling).
@@ -301,7 +342,10 @@ type IPVS struct {
 	helper *genlConn // second socket for parallel reads; nil if it could not be opened
 }
 
-var _ Kernel = (*IPVS)(nil)
+var (
+	_ Kernel        = (*IPVS)(nil)
+	_ ServiceReader = (*IPVS)(nil)
+)
 
 // OpenIPVS checks that the kernel has IPVS (see CheckAvailable) and opens a netlink socket.
 func OpenIPVS() (*IPVS, error) {
@@ -341,6 +385,16 @@ func (k *IPVS) Services() (Table, error) {
 		return nil, os.ErrClosed
 	}
 	return k.c.services(k.helper)
+}
+
+// ServicesOf reads the services of keys that exist, with their destinations and counters.
+func (k *IPVS) ServicesOf(keys []Key) (Table, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.c == nil {
+		return nil, os.ErrClosed
+	}
+	return k.c.servicesOf(keys)
 }
 
 // Apply performs ops in order; errs[i] is the result of ops[i] (nil: all succeeded).

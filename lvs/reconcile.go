@@ -18,6 +18,14 @@ type Kernel interface {
 	Apply(ops []Op) (errs []error)
 }
 
+// ServiceReader is a Kernel that can also read some services only. The reconciler uses it
+// when the desired table changed in a few services (a reload, a health check): reading
+// the destinations of 2,000 services to change one weight costs more than the change.
+type ServiceReader interface {
+	// ServicesOf returns the services of keys that exist, with their destinations.
+	ServicesOf(keys []Key) (Table, error)
+}
+
 // Result tells what a Reconcile did.
 type Result struct {
 	Ops    []Op // every operation attempted, in order
@@ -31,9 +39,14 @@ type Reconciler struct {
 	kernel Kernel
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	owned  map[Key]bool
-	status Status
+	mu    sync.Mutex // held for a whole pass
+	owned map[Key]bool
+	// applied is the desired table of the last pass that succeeded whole, by key: what the
+	// kernel held then. nil: unknown (no such pass yet, or a failure since).
+	applied map[Key]*Service
+
+	statusMu sync.Mutex // status is read while a pass runs
+	status   Status
 }
 
 // Status summarizes the last Reconcile, for `lvsd status` and metrics.
@@ -49,8 +62,8 @@ type Status struct {
 
 // Status returns the summary of the last Reconcile.
 func (r *Reconciler) Status() Status {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
 	return r.status
 }
 
@@ -81,19 +94,52 @@ func (r *Reconciler) Adopt(keys []Key) {
 	for _, k := range keys {
 		r.owned[k.normalize()] = true
 	}
+	r.applied = nil
 }
 
 // Reconcile reads the kernel, computes the minimal operations that make the owned part of
 // it equal to desired and applies them. It goes on after a failed operation (other
 // services still converge) and returns the failures joined.
 func (r *Reconciler) Reconcile(ctx context.Context, desired Table) (Result, error) {
+	return r.pass(ctx, desired, false)
+}
+
+// ReconcileChanges is Reconcile when desired differs in a few services from the table of
+// the last pass that succeeded: with a kernel that is a ServiceReader it reads and
+// converges only those services (drift elsewhere waits for the next Reconcile).
+// Otherwise it is Reconcile.
+func (r *Reconciler) ReconcileChanges(ctx context.Context, desired Table) (Result, error) {
+	return r.pass(ctx, desired, true)
+}
+
+// maxTargeted is the most services a ReconcileChanges reads on their own; beyond that one
+// whole read is cheaper.
+const maxTargeted = 256
+
+func (r *Reconciler) pass(ctx context.Context, desired Table, changesOnly bool) (Result, error) {
 	if err := desired.Validate(); err != nil {
 		return Result{}, fmt.Errorf("desired IPVS table: %w", err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	start := time.Now()
-	res, err := r.reconcile(ctx, desired)
+	var res Result
+	var err error
+	if keys, ok := r.changedKeys(desired, changesOnly); ok {
+		res, err = r.reconcileKeys(ctx, desired, keys)
+	} else {
+		res, err = r.reconcile(ctx, desired)
+	}
+	if err == nil && res.Failed == 0 {
+		r.applied = make(map[Key]*Service, len(desired))
+		for i := range desired {
+			r.applied[desired[i].Key.normalize()] = &desired[i]
+		}
+	} else {
+		r.applied = nil
+	}
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
 	r.status.Last, r.status.Took = time.Now(), time.Since(start)
 	r.status.Ops, r.status.Failed, r.status.Err = len(res.Ops), res.Failed, ""
 	if err != nil {
@@ -101,6 +147,59 @@ func (r *Reconciler) Reconcile(ctx context.Context, desired Table) (Result, erro
 	}
 	r.status.Owned = len(r.owned)
 	r.status.Applied += len(res.Ops) - res.Failed
+	return res, err
+}
+
+// changedKeys returns the keys of the services in which desired differs from the last
+// table applied whole, when a targeted pass is possible.
+func (r *Reconciler) changedKeys(desired Table, changesOnly bool) ([]Key, bool) {
+	if _, ok := r.kernel.(ServiceReader); !ok || !changesOnly || r.applied == nil {
+		return nil, false
+	}
+	var keys []Key
+	seen := make(map[Key]bool, len(desired))
+	for i := range desired {
+		want := &desired[i]
+		k := want.Key.normalize()
+		seen[k] = true
+		if had := r.applied[k]; had == nil || len(serviceChanges(want, had)) > 0 || len(diffDests(nil, want, had)) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	for k := range r.applied {
+		if !seen[k] {
+			keys = append(keys, k)
+		}
+	}
+	return keys, len(keys) <= maxTargeted
+}
+
+// reconcileKeys converges the services of keys only.
+func (r *Reconciler) reconcileKeys(ctx context.Context, desired Table, keys []Key) (Result, error) {
+	if len(keys) == 0 {
+		return Result{}, nil
+	}
+	current, err := r.kernel.(ServiceReader).ServicesOf(keys)
+	if err != nil {
+		return Result{}, fmt.Errorf("read IPVS services: %w", err)
+	}
+	in := make(map[Key]bool, len(keys))
+	for _, k := range keys {
+		in[k] = true
+	}
+	var sub Table
+	for i := range desired {
+		if k := desired[i].Key.normalize(); in[k] {
+			sub = append(sub, desired[i])
+			r.owned[k] = true
+		}
+	}
+	res, failed, err := r.apply(ctx, DiffOwned(sub, current, r.owned))
+	for i, op := range res.Ops {
+		if k := op.Service.Key.normalize(); op.Kind == DelService && !failed[i] && in[k] {
+			delete(r.owned, k)
+		}
+	}
 	return res, err
 }
 
@@ -180,6 +279,7 @@ func (r *Reconciler) RemoveOwned(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("read IPVS table: %w", err)
 	}
 	ops := DiffOwned(nil, current, r.owned)
+	r.applied = nil
 	res, failed, err := r.apply(ctx, ops)
 	for i, op := range res.Ops {
 		if !failed[i] {
@@ -239,7 +339,11 @@ func (r *Reconciler) Run(ctx context.Context, updates <-chan Table, interval tim
 			cause = "periodic check"
 		}
 		start := time.Now()
-		res, err := r.Reconcile(ctx, desired)
+		pass := r.Reconcile
+		if cause != "periodic check" {
+			pass = r.ReconcileChanges
+		}
+		res, err := pass(ctx, desired)
 		r.logResult(cause, res, time.Since(start))
 		if err != nil {
 			r.log.Error("IPVS reconcile failed", "cause", cause, "failed_ops", res.Failed, "err", err)

@@ -1,0 +1,75 @@
+package lvs
+
+import (
+	"context"
+	"reflect"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// TestReconcileChangesReadsOnlyChangedServices: after a whole pass, a desired table that
+// differs in one weight and one removed service reads and converges those two services
+// only; drift in another service waits for the next whole pass, which repairs it.
+func TestReconcileChangesReadsOnlyChangedServices(t *testing.T) {
+	ctx := context.Background()
+	table := SyntheticTable(40, 200)
+	k := NewFakeKernel(nil)
+	r := NewReconciler(k, nil)
+	if _, err := r.Reconcile(ctx, table); err != nil {
+		t.Fatal(err)
+	}
+	// Someone edits service 3 behind lvsd's back.
+	cur, _ := k.Services()
+	cur[3].Destinations[0].Weight = 99
+	k.Set(cur)
+	k.Reset()
+
+	next := SyntheticTable(40, 200)
+	next[7].Destinations[0].Weight++
+	removed := next[9]
+	next = append(next[:9], next[10:]...)
+	res, err := r.ReconcileChanges(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"delete service " + removed.Key.String(),
+		"edit real server " + next[7].Key.String() + " -> " + next[7].Destinations[0].Addr.String() + ":" +
+			strconv.Itoa(int(next[7].Destinations[0].Port)) + ": weight 1 -> 2",
+	}
+	if !reflect.DeepEqual(k.Applied, want) || k.PartialReads != 1 || len(res.Ops) != 2 {
+		t.Fatalf("applied %q (%d partial reads), want %q", k.Applied, k.PartialReads, want)
+	}
+	k.Reset()
+	if res, _ := r.ReconcileChanges(ctx, next); len(res.Ops) != 0 || k.PartialReads != 1 {
+		t.Fatalf("nothing changed: %d ops, %d partial reads", len(res.Ops), k.PartialReads)
+	}
+	if _, err := r.Reconcile(ctx, next); err != nil || len(k.Applied) != 1 {
+		t.Fatalf("the whole pass repairs the drift: applied %q, err %v", k.Applied, err)
+	}
+}
+
+// TestReconcileChangesAfterFailureReadsAll: after a failed operation the kernel's state is
+// unknown, so the next ReconcileChanges is a whole pass.
+func TestReconcileChangesAfterFailureReadsAll(t *testing.T) {
+	ctx := context.Background()
+	k := NewFakeKernel(nil)
+	fail := true
+	k.FailOn = func(op Op) error {
+		if fail && op.Kind == AddDest {
+			return syscall.ENOMEM
+		}
+		return nil
+	}
+	r := NewReconciler(k, nil)
+	table := SyntheticTable(5, 10)
+	if _, err := r.Reconcile(ctx, table); err == nil {
+		t.Fatal("want the failures")
+	}
+	fail = false
+	res, err := r.ReconcileChanges(ctx, table)
+	if err != nil || len(res.Ops) != 10 || k.PartialReads != 0 {
+		t.Fatalf("%d ops, %d partial reads, err %v; want the 10 real servers added by a whole pass", len(res.Ops), k.PartialReads, err)
+	}
+}
