@@ -73,6 +73,21 @@ func TestManagerApply(t *testing.T) {
 		t.Errorf("status after reload: %+v", st)
 	}
 
+	// The same configuration again keeps each virtual server's running real servers as
+	// they are, without rebuilding them.
+	m.mu.Lock()
+	before := m.vss["vs"].servers
+	m.mu.Unlock()
+	if err := m.Apply([]VirtualServer{vs(b, c), other}); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	after := m.vss["vs"].servers
+	m.mu.Unlock()
+	if len(after) != len(before) || &after[0] != &before[0] {
+		t.Error("an unchanged virtual server's real servers were rebuilt by Apply")
+	}
+
 	// A bad configuration changes nothing.
 	if err := m.Apply([]VirtualServer{{Name: "vs", Quorum: 0, DelayLoop: time.Second}}); err == nil {
 		t.Error("Apply accepted quorum 0")
