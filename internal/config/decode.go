@@ -130,6 +130,14 @@ type rawBlock struct {
 	bad         map[string]bool // attributes present but rejected (already reported)
 }
 
+// markBad records that attribute name is present but was rejected.
+func (b *rawBlock) markBad(name string) {
+	if b.bad == nil {
+		b.bad = map[string]bool{} // rare: most blocks never need it
+	}
+	b.bad[name] = true
+}
+
 // shift moves every position in b and its children by lines and bytes: the block's item
 // was found unchanged at another place of its file. Columns stay: items start lines.
 func (b *rawBlock) shift(lines, bytes int) {
@@ -177,7 +185,6 @@ func (b *rawBlock) children(typ string) []*rawBlock {
 // decodeBody fills out from body according to sch, reporting structural problems.
 func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock) {
 	out.Attrs = make(map[string]*rawAttr, len(body.Attributes))
-	out.bad = map[string]bool{}
 	where := "at the top level"
 	if out.Type != "" {
 		where = "in " + out.what()
@@ -198,13 +205,13 @@ func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock)
 		}
 		if !isLiteral(a.Expr) {
 			s.errAt(a.Expr.Range(), "%s must be a literal value (expressions, variables and ${...} templates are not supported)", a.Name)
-			out.bad[a.Name] = true
+			out.markBad(a.Name)
 			continue
 		}
 		v, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			s.addHCL(diags)
-			out.bad[a.Name] = true
+			out.markBad(a.Name)
 			continue
 		}
 		if v.IsNull() {
@@ -212,12 +219,12 @@ func (s *sink) decodeBody(body *hclsyntax.Body, sch *blockSchema, out *rawBlock)
 		}
 		if !v.IsWhollyKnown() {
 			s.errAt(a.Expr.Range(), "%s must be a constant value", a.Name)
-			out.bad[a.Name] = true
+			out.markBad(a.Name)
 			continue
 		}
 		if n := longString(v); n > 0 {
 			s.errAt(a.Expr.Range(), "%s: a string of %d bytes is too long (at most %d)", a.Name, n, MaxStringLen)
-			out.bad[a.Name] = true
+			out.markBad(a.Name)
 			continue
 		}
 		ra := &rawAttr{Name: a.Name, NameRange: a.NameRange, Range: a.Expr.Range(), Value: v}
