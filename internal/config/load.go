@@ -27,7 +27,7 @@ func Load(path string) (*Config, error) {
 // It keeps the decoded form of each top-level item (see items.go) of its last load, so
 // that the next load parses only the items whose text changed: on a table of 37,000 real
 // servers with one weight edited that is one block of the 2.2 MB instead of all of it. The
-// price is the decoded items kept in memory between loads (about 20 MB for that table).
+// price is the decoded items kept in memory between loads (about 36 MB for that table).
 // The zero value is ready; loads through one Loader are serialised.
 type Loader struct {
 	mu    sync.Mutex
