@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -312,22 +314,42 @@ func (d *Daemon) applyVRRP(ctx context.Context, cfg *config.Config, plan config.
 	}
 	stop, cancel := context.WithTimeout(context.Background(), stopBudget)
 	defer cancel()
+	// A VIP may move from one instance to another in one reload. Instances give up VIPs
+	// before any takes one over: stopped instances first, then every changed instance as
+	// configured except that VIPs another instance carried are left out, then the instances
+	// taking those over get them, then the new instances start. Otherwise the losing
+	// instance could delete an address the gaining one had just added.
+	var changed []config.Change
 	for _, c := range plan.Of(config.KindVRRPInstance) {
-		r := runners[c.ID]
 		switch {
 		case c.Op == config.OpRemove || c.Restart:
-			r.stop(stop, d.log)
+			runners[c.ID].stop(stop, d.log)
 			delete(next, c.ID)
 			d.log.Info("VRRP instance stopped", "instance", c.Name, "cause", "reload: "+string(c.Op))
 		case c.Op == config.OpChange:
-			in := instanceByID(cfg, c.ID)
-			icfg := instanceConfig(in, r.primary)
-			d.env.track.configure(&icfg, in)
-			if err := r.inst.Reconfigure(ctx, icfg); err != nil {
-				// Checked before: cannot happen short of a stopping daemon.
-				d.log.Error("reconfigure VRRP instance", "instance", in.Name, "err", err)
-			}
+			changed = append(changed, c)
 		}
+	}
+	reconfigure := func(c config.Change, in *config.VRRPInstance) {
+		r := runners[c.ID]
+		icfg := instanceConfig(in, r.primary)
+		d.env.track.configure(&icfg, in)
+		if err := r.inst.Reconfigure(ctx, icfg); err != nil {
+			// Checked before: cannot happen short of a stopping daemon.
+			d.log.Error("reconfigure VRRP instance", "instance", in.Name, "err", err)
+		}
+	}
+	var takers []config.Change
+	for _, c := range changed {
+		in := instanceByID(cfg, c.ID)
+		if without := withoutMovedVIPs(d.cfg, c.ID, in); without != nil {
+			in = without
+			takers = append(takers, c)
+		}
+		reconfigure(c, in)
+	}
+	for _, c := range takers {
+		reconfigure(c, instanceByID(cfg, c.ID))
 	}
 	for id, r := range prepared {
 		next[id] = r
@@ -345,6 +367,25 @@ func (d *Daemon) applyVRRP(ctx context.Context, cfg *config.Config, plan config.
 	d.mu.Lock()
 	d.vrrp = next
 	d.mu.Unlock()
+}
+
+// withoutMovedVIPs is in (instance id) without the VIPs that another instance of old
+// carried, or nil when there is none.
+func withoutMovedVIPs(old *config.Config, id string, in *config.VRRPInstance) *config.VRRPInstance {
+	elsewhere := map[netip.Addr]bool{}
+	for i := range old.VRRPInstances {
+		if o := &old.VRRPInstances[i]; config.InstanceID(o) != id {
+			for _, v := range o.VIPs {
+				elsewhere[v.Prefix.Addr()] = true
+			}
+		}
+	}
+	out := *in
+	out.VIPs = slices.DeleteFunc(slices.Clone(in.VIPs), func(v config.VIP) bool { return elsewhere[v.Prefix.Addr()] })
+	if len(out.VIPs) == len(in.VIPs) {
+		return nil
+	}
+	return &out
 }
 
 // state is the current state of the instance named name (INIT when there is none).
