@@ -47,6 +47,8 @@ type Reconciler struct {
 
 	statusMu sync.Mutex // status is read while a pass runs
 	status   Status
+
+	intervals chan time.Duration // SetInterval to Run
 }
 
 // Status summarizes the last Reconcile, for `lvsd status` and metrics.
@@ -72,7 +74,7 @@ func NewReconciler(k Kernel, log *slog.Logger) *Reconciler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reconciler{kernel: k, log: log, owned: make(map[Key]bool)}
+	return &Reconciler{kernel: k, log: log, owned: make(map[Key]bool), intervals: make(chan time.Duration, 1)}
 }
 
 // Owned returns the keys of the services the reconciler currently owns.
@@ -293,6 +295,22 @@ func (r *Reconciler) RemoveOwned(ctx context.Context) (Result, error) {
 	return res, err
 }
 
+// SetInterval changes how often a running Run repairs drift (DefaultInterval if 0), from
+// its next period on.
+func (r *Reconciler) SetInterval(d time.Duration) {
+	for {
+		select {
+		case r.intervals <- d:
+			return
+		default:
+		}
+		select { // replace a value Run has not taken yet
+		case <-r.intervals:
+		default:
+		}
+	}
+}
+
 // DefaultInterval is how often Run repairs drift when no interval is given.
 const DefaultInterval = 5 * time.Second
 
@@ -313,6 +331,13 @@ func (r *Reconciler) Run(ctx context.Context, updates <-chan Table, interval tim
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case d := <-r.intervals:
+			if d <= 0 {
+				d = DefaultInterval
+			}
+			tick.Reset(d)
+			r.log.Info("IPVS drift check interval changed", "interval", d, "cause", "reload")
+			continue
 		case t, ok := <-updates:
 			if !ok {
 				return nil

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestReconcileChangesReadsOnlyChangedServices: after a whole pass, a desired table that
@@ -72,4 +73,38 @@ func TestReconcileChangesAfterFailureReadsAll(t *testing.T) {
 	if err != nil || len(res.Ops) != 10 || k.PartialReads != 0 {
 		t.Fatalf("%d ops, %d partial reads, err %v; want the 10 real servers added by a whole pass", len(res.Ops), k.PartialReads, err)
 	}
+}
+
+// TestSetIntervalTakesEffect: a running Run whose interval is an hour repairs drift within
+// moments once SetInterval shortens it (a reload of reconcile_interval).
+func TestSetIntervalTakesEffect(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := NewFakeKernel(nil)
+	r := NewReconciler(k, nil)
+	updates := make(chan Table, 1)
+	table := SyntheticTable(2, 4)
+	updates <- table
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx, updates, time.Hour) }()
+	waitTable := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			cur, _ := k.Services()
+			if len(Diff(table, cur)) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the kernel did not converge", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitTable("first table")
+	r.SetInterval(20 * time.Millisecond)
+	k.Set(nil) // someone ran ipvsadm -C
+	waitTable("drift after SetInterval")
+	cancel()
+	<-done
 }

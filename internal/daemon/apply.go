@@ -290,6 +290,9 @@ func (d *Daemon) Apply(ctx context.Context, cfg *config.Config) (config.Plan, er
 	if len(plan.Of(config.KindVirtualServer)) > 0 && d.lvs != nil {
 		d.applySysctls()
 	}
+	if d.lvs != nil && cfg.Global.ReconcileInterval != d.cfg.Global.ReconcileInterval {
+		d.lvs.rec.SetInterval(cfg.Global.ReconcileInterval)
+	}
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
