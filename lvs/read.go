@@ -1,10 +1,10 @@
 package lvs
 
 // Read returns the kernel's whole IPVS table with its counters (not only what the
-// reconciler owns), for status and metrics. It waits for a running Reconcile to finish, so
-// the two never share the netlink socket.
+// reconciler owns), for status and metrics. It does not wait for a running pass: every
+// Kernel serializes its own calls, so a read falls between two of the pass's batches
+// (at most 4,096 operations) instead of waiting for the whole pass, which takes tens of
+// seconds when the table is first applied.
 func (r *Reconciler) Read() (Table, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	return r.kernel.Services()
 }
