@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Kernel is the IPVS table: read it whole, apply operations.
+// Kernel is the IPVS table: read it whole, apply operations. Implementations serialize
+// their own calls (Read relies on it).
 type Kernel interface {
 	// Services returns every virtual service with its destinations and counters.
 	Services() (Table, error)
