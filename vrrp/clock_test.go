@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsd/lvsd/internal/clock"
+	"github.com/lvsd/lvsd/internal/clock/clocktest"
 )
 
 func received(t Timer) bool {
@@ -17,7 +17,7 @@ func received(t Timer) bool {
 }
 
 func TestFakeClockTimers(t *testing.T) {
-	c := clock.NewFake(time.Time{})
+	c := clocktest.NewFake(time.Time{})
 	start := c.Now()
 	tm := c.NewTimer(time.Second)
 	if dl, ok := c.NextDeadline(); !ok || dl != start.Add(time.Second) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsd/lvsd/internal/clock"
+	"github.com/lvsd/lvsd/internal/clock/clocktest"
 )
 
 // lab runs Instances over the fake wire with one fake clock. Time moves in small steps and
@@ -22,7 +22,7 @@ import (
 // sleeping.
 type lab struct {
 	t     *testing.T
-	clock *clock.Fake
+	clock *clocktest.Fake
 	wire  *wire
 	nodes []*node
 	step  time.Duration
@@ -70,7 +70,7 @@ func (lt *loopTrace) count(input string) int64 {
 }
 
 func newLab(t *testing.T) *lab {
-	c := clock.NewFake(time.Time{})
+	c := clocktest.NewFake(time.Time{})
 	return &lab{t: t, clock: c, wire: newWire(c), step: 10 * time.Millisecond}
 }
 

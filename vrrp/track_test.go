@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvsd/lvsd/internal/clock"
+	"github.com/lvsd/lvsd/internal/clock/clocktest"
 )
 
 func TestTrackedEffect(t *testing.T) {
@@ -275,7 +275,7 @@ func TestSyncCoordinator(t *testing.T) {
 }
 
 func TestWarnLimiter(t *testing.T) {
-	c := clock.NewFake(time.Time{})
+	c := clocktest.NewFake(time.Time{})
 	l := newWarnLimiter(10 * time.Second)
 	if ok, n := l.allow("auth", c.Now()); !ok || n != 0 {
 		t.Fatal("first line held back")
