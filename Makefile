@@ -89,7 +89,7 @@ lint:
 # input in PACKAGE/testdata/fuzz/TARGET/: commit it with the fix, it becomes a regression test
 # that plain `go test` runs. Figures in docs/reliability.md.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := internal/config:FuzzLoad internal/config:FuzzParseFiles vrrp:FuzzParseAdvert \
+FUZZ_TARGETS := internal/config:FuzzLoad internal/config:FuzzParseFiles internal/config:FuzzItems vrrp:FuzzParseAdvert \
                 internal/daemon:FuzzControlRequest internal/convert:FuzzConvert \
                 internal/script:FuzzSplit lvs:FuzzParseSyncDaemon lvs:FuzzDecode
 fuzz:
