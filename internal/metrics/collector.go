@@ -6,12 +6,9 @@ package metrics
 
 import (
 	"net"
-	"net/http"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/daemon"
@@ -32,9 +29,13 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, labels, nil)
 }
 
-// Collector turns a status snapshot into metrics.
+// Collector turns a status snapshot into metrics. On its own it produces every family
+// through client_golang, the reference the tests compare the handler's faster output with.
 type Collector struct {
 	status func() daemon.Status
+	// realServersElsewhere leaves the per-real-server families out of Collect: the handler
+	// writes them straight to the text exposition (realserver_text.go).
+	realServersElsewhere bool
 
 	info, started *prometheus.Desc
 
@@ -45,8 +46,7 @@ type Collector struct {
 	scriptUp, scriptRuns                                           *prometheus.Desc
 
 	vsQuorum, vsSorry                                    *prometheus.Desc
-	rsUp, rsWeight, rsFailures, rsActive, rsInactive     *prometheus.Desc
-	rsConns, rsInPkts, rsOutPkts, rsInBytes, rsOutBytes  *prometheus.Desc
+	realServer                                           []*prometheus.Desc // as realServerFamilies
 	checkDuration                                        *prometheus.Desc
 	recDuration, recLast, recOps, recFailed, recRepairs  *prometheus.Desc
 	ownedServices, recError                              *prometheus.Desc
@@ -78,17 +78,8 @@ func NewCollector(status func() daemon.Status) *Collector {
 
 		vsQuorum:      desc("lvsd_virtual_server_quorum_up", "1 when the virtual server has its quorum of healthy real servers.", vsLabels...),
 		vsSorry:       desc("lvsd_virtual_server_sorry_server_active", "1 when the sorry server replaces the real servers.", vsLabels...),
-		rsUp:          desc("lvsd_real_server_up", "1 when the real server's health checks pass.", rsLabels...),
-		rsWeight:      desc("lvsd_real_server_weight", "Weight of the real server in IPVS (0 when removed or inhibited).", rsLabels...),
-		rsFailures:    desc("lvsd_real_server_check_failures", "Consecutive failed health checks.", rsLabels...),
-		rsActive:      desc("lvsd_real_server_active_connections", "Active connections in the kernel (ipvsadm ActiveConn).", rsLabels...),
-		rsInactive:    desc("lvsd_real_server_inactive_connections", "Inactive connections in the kernel (ipvsadm InActConn).", rsLabels...),
-		rsConns:       desc("lvsd_real_server_connections_total", "Connections scheduled to the real server by the kernel.", rsLabels...),
-		rsInPkts:      desc("lvsd_real_server_incoming_packets_total", "Packets from clients to the real server, counted by the kernel.", rsLabels...),
-		rsOutPkts:     desc("lvsd_real_server_outgoing_packets_total", "Packets from the real server to clients through the director (NAT only).", rsLabels...),
-		rsInBytes:     desc("lvsd_real_server_incoming_bytes_total", "Bytes from clients to the real server, counted by the kernel.", rsLabels...),
-		rsOutBytes:    desc("lvsd_real_server_outgoing_bytes_total", "Bytes from the real server to clients through the director (NAT only).", rsLabels...),
-		checkDuration: desc("lvsd_healthcheck_duration_seconds", "How long the real server's health checks took.", rsLabels...),
+		realServer:    realServerDescs(),
+		checkDuration: desc(checkDurationName, checkDurationHelp, rsLabels...),
 
 		recDuration:   desc("lvsd_ipvs_reconcile_duration_seconds", "How long the last IPVS reconcile pass took.", "backend"),
 		recLast:       desc("lvsd_ipvs_reconcile_last_timestamp_seconds", "When the last IPVS reconcile pass finished.", "backend"),
@@ -110,11 +101,13 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.started,
 		c.vrrpState, c.vrrpPriority, c.vrrpEffective, c.vrrpSent, c.vrrpReceived, c.vrrpBecame, c.vrrpReleased,
 		c.vrrpTransitions, c.vrrpDropped, c.vrrpErrors, c.vrrpMismatch, c.vrrpInfo, c.scriptUp, c.scriptRuns,
-		c.vsQuorum, c.vsSorry, c.rsUp, c.rsWeight, c.rsFailures, c.rsActive, c.rsInactive,
-		c.rsConns, c.rsInPkts, c.rsOutPkts, c.rsInBytes, c.rsOutBytes, c.checkDuration,
+		c.vsQuorum, c.vsSorry, c.checkDuration,
 		c.recDuration, c.recLast, c.recOps, c.recFailed, c.recError, c.recRepairs, c.ownedServices,
 		c.reloadOK, c.reloadSuccessTime, c.reloads, c.reloadFailures,
 	} {
+		ch <- d
+	}
+	for _, d := range c.realServer {
 		ch <- d
 	}
 }
@@ -164,7 +157,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.scriptRuns, float64(sc.Runs), sc.Name)
 	}
 	for _, vs := range st.VirtualServers {
-		c.collectVirtualServer(ch, vs, gauge, counter)
+		c.collectVirtualServer(ch, vs, gauge)
 	}
 	if r := st.IPVS; r != nil {
 		b := r.Backend
@@ -182,7 +175,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 type sendFunc func(d *prometheus.Desc, v float64, labels ...string)
 
-func (c *Collector) collectVirtualServer(ch chan<- prometheus.Metric, vs daemon.VirtualServerStatus, gauge, counter sendFunc) {
+func (c *Collector) collectVirtualServer(ch chan<- prometheus.Metric, vs daemon.VirtualServerStatus, gauge sendFunc) {
 	local := []string{vs.Address, "", vs.Protocol, ""}
 	if vs.FWMark != 0 {
 		local[3] = strconv.FormatUint(uint64(vs.FWMark), 10)
@@ -191,20 +184,16 @@ func (c *Collector) collectVirtualServer(ch chan<- prometheus.Metric, vs daemon.
 	}
 	gauge(c.vsQuorum, boolValue(vs.QuorumUp), local...)
 	gauge(c.vsSorry, boolValue(vs.SorryActive), local...)
+	if c.realServersElsewhere {
+		return
+	}
 	for _, rs := range vs.RealServers {
 		host, port := splitAddress(rs.Address)
 		l := []string{local[0], local[1], host, port, local[2], local[3]}
-		gauge(c.rsUp, boolValue(rs.Healthy), l...)
-		gauge(c.rsWeight, float64(rs.Weight), l...)
-		gauge(c.rsFailures, float64(rs.Failures), l...)
-		if k := rs.Kernel; k != nil {
-			gauge(c.rsActive, float64(k.ActiveConns), l...)
-			gauge(c.rsInactive, float64(k.InactiveConns), l...)
-			counter(c.rsConns, float64(k.Conns), l...)
-			counter(c.rsInPkts, float64(k.InPackets), l...)
-			counter(c.rsOutPkts, float64(k.OutPackets), l...)
-			counter(c.rsInBytes, float64(k.InBytes), l...)
-			counter(c.rsOutBytes, float64(k.OutBytes), l...)
+		for i, f := range realServerFamilies {
+			if v, ok := f.value(rs); ok {
+				ch <- prometheus.MustNewConstMetric(c.realServer[i], f.typ, v, l...)
+			}
 		}
 		if h := rs.CheckDurations; h.Count > 0 {
 			ch <- prometheus.MustNewConstHistogram(c.checkDuration, h.Count, h.Sum, histogramBuckets(h), l...)
@@ -236,14 +225,4 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-// Handler serves the collector's metrics and the Go runtime and process collectors in
-// Prometheus' text (or negotiated) format.
-func Handler(status func() daemon.Status) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewCollector(status),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -34,7 +34,7 @@ func syntheticStatus(services, dests int, checked bool) daemon.Status {
 // BenchmarkScrape measures one scrape of /metrics over HTTP on keepalived's largest published
 // table (2,277 services, 37,205 real servers; docs/benchmarks.md), without and with health
 // check histograms. The snapshot is prebuilt: this is the collector's and the exposition's
-// cost alone.
+// cost alone, gzip included (http.Get asks for it, as Prometheus does).
 func BenchmarkScrape(b *testing.B) {
 	for _, tc := range []struct {
 		name    string
