@@ -77,7 +77,7 @@ func addrOf(ip net.IP) netip.Addr {
 
 // ToIPVS converts a service (without its destinations) into the moby/ipvs request form.
 func ToIPVS(s *Service) *ipvs.Service {
-	k := s.Key.normalize()
+	k := s.Key.Normalize()
 	out := &ipvs.Service{
 		AddressFamily: afOf(k.Family),
 		SchedName:     s.scheduler(),

@@ -72,7 +72,7 @@ func TestToIPVS(t *testing.T) {
 			// And back: the model survives the round trip.
 			back := FromIPVS(got, nil)
 			want := tc.in
-			want.Key = want.Key.normalize()
+			want.Key = want.Key.Normalize()
 			if want.Scheduler == "" {
 				want.Scheduler = DefaultScheduler
 			}

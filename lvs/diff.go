@@ -51,7 +51,7 @@ func (o Op) String() string {
 	var b strings.Builder
 	b.WriteString(o.Kind.String())
 	b.WriteByte(' ')
-	b.WriteString(o.Service.Key.normalize().String())
+	b.WriteString(o.Service.Key.Normalize().String())
 	switch o.Kind {
 	case AddService:
 		fmt.Fprintf(&b, " %s", serviceSettings(o.Service))
@@ -71,7 +71,7 @@ func serviceSettings(s *Service) string {
 	out := "scheduler " + s.scheduler()
 	if s.Persistence > 0 {
 		out += fmt.Sprintf(" persistent %d", s.Persistence)
-		if s.netmaskBits() != fullBits(s.Key.normalize().Family) {
+		if s.netmaskBits() != fullBits(s.Key.Normalize().Family) {
 			out += fmt.Sprintf(" netmask /%d", s.netmaskBits())
 		}
 	}
@@ -133,17 +133,17 @@ func Diff(desired, current Table) []Op {
 func DiffOwned(desired, current Table, remove map[Key]bool) []Op {
 	cur := make(map[Key]*Service, len(current))
 	for i := range current {
-		cur[current[i].Key.normalize()] = &current[i]
+		cur[current[i].Key.Normalize()] = &current[i]
 	}
 	var ops []Op
 	if len(remove) > 0 {
 		want := make(map[Key]bool, len(desired))
 		for i := range desired {
-			want[desired[i].Key.normalize()] = true
+			want[desired[i].Key.Normalize()] = true
 		}
 		// Walk current (not the map) so that the order is deterministic.
 		for i := range current {
-			k := current[i].Key.normalize()
+			k := current[i].Key.Normalize()
 			if remove[k] && !want[k] {
 				ops = append(ops, Op{Kind: DelService, Service: &current[i]})
 			}
@@ -151,7 +151,7 @@ func DiffOwned(desired, current Table, remove map[Key]bool) []Op {
 	}
 	for i := range desired {
 		want := &desired[i]
-		c := cur[want.Key.normalize()]
+		c := cur[want.Key.Normalize()]
 		if c == nil {
 			ops = append(ops, Op{Kind: AddService, Service: want})
 			for j := range want.Destinations {

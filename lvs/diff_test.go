@@ -171,7 +171,7 @@ func TestBigTableShape(t *testing.T) {
 
 func BenchmarkDiffIdentical(b *testing.B) {
 	tb := bigTable()
-	cur := tb.clone()
+	cur := tb.Clone()
 	b.ReportAllocs()
 	for b.Loop() {
 		if ops := Diff(tb, cur); len(ops) != 0 {
@@ -182,7 +182,7 @@ func BenchmarkDiffIdentical(b *testing.B) {
 
 func BenchmarkDiffChanged(b *testing.B) {
 	tb := bigTable()
-	cur := tb.clone()
+	cur := tb.Clone()
 	// 1% of real servers reweighted, 100 services gone, one real server missing per 10 services.
 	for i := range cur {
 		for j := range cur[i].Destinations {

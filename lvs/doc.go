@@ -16,7 +16,7 @@
 //   - sysctl.go: DirectorSysctls, the settings each forwarding method needs, and
 //     ApplySysctls over a SysctlWriter (ProcSys writes /proc/sys).
 //   - reconcile.go: Reconciler (Reconcile, Run, RemoveOwned) over a Kernel, the two-method
-//     interface to the IPVS table; fake.go is its in-memory stand-in for tests.
+//     interface to the IPVS table; package lvstest has an in-memory stand-in for tests.
 //
 // Side effects: netlink_linux.go is the Kernel lvsd uses (IPVS, OpenIPVS: batched
 // requests, two sockets for reads); kernel_linux.go has CheckAvailable (fails clearly when

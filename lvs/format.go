@@ -45,7 +45,7 @@ func WriteList(w io.Writer, services []Service, o ListOptions) error {
 			"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n")
 	}
 	for _, s := range sortedServices(services) {
-		k := s.Key.normalize()
+		k := s.Key.Normalize()
 		var name string
 		if k.FWMark != 0 {
 			name = "FWM  " + strconv.FormatUint(uint64(k.FWMark), 10)
@@ -112,7 +112,7 @@ func WriteList(w io.Writer, services []Service, o ListOptions) error {
 func WriteSave(w io.Writer, services []Service) error {
 	bw := bufio.NewWriter(w)
 	for _, s := range sortedServices(services) {
-		k := s.Key.normalize()
+		k := s.Key.Normalize()
 		var name string
 		if k.FWMark != 0 {
 			name = "-f " + strconv.FormatUint(uint64(k.FWMark), 10)
@@ -298,7 +298,7 @@ func sortedServices(in []Service) []Service {
 		return 2
 	}
 	slices.SortStableFunc(out, func(x, y Service) int {
-		a, b := x.Key.normalize(), y.Key.normalize()
+		a, b := x.Key.Normalize(), y.Key.Normalize()
 		if r := cmp32(a.FWMark, b.FWMark); r != 0 {
 			return r
 		}

@@ -152,7 +152,7 @@ func addrBytes(a netip.Addr) []byte {
 
 // serviceAttrs appends the service attribute; full adds the settings (for add and edit).
 func (m *msg) serviceAttrs(s *Service, full bool) {
-	k := s.Key.normalize()
+	k := s.Key.Normalize()
 	n := m.nestBegin(attrCmdService)
 	if k.Family == IPv6 {
 		m.u16(svcAF, afInet6)

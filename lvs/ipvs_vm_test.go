@@ -563,7 +563,7 @@ func TestVMServicesOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Key != vmDNS.Key.normalize() || len(got[0].Destinations) != len(vmDNS.Destinations) {
+	if len(got) != 1 || got[0].Key != vmDNS.Key.Normalize() || len(got[0].Destinations) != len(vmDNS.Destinations) {
 		t.Fatalf("ServicesOf(dns, absent) = %+v", got)
 	}
 	next := Table{vmWeb(1, 5), vmDNS}

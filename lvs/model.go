@@ -114,9 +114,9 @@ func FWMarkKey(f Family, mark uint32) Key {
 	return Key{FWMark: mark, Family: f}
 }
 
-// normalize makes equal services have equal keys: the family follows the address, and a
+// Normalize makes equal services have equal keys: the family follows the address, and a
 // fwmark service has no protocol, address or port (the kernel reports TCP and zeros).
-func (k Key) normalize() Key {
+func (k Key) Normalize() Key {
 	if k.FWMark != 0 {
 		if k.Family == 0 {
 			k.Family = IPv4
@@ -192,6 +192,18 @@ func (d Destination) String() string { return netip.AddrPortFrom(d.Addr, d.Port)
 // Table is the desired (or current) set of virtual services.
 type Table []Service
 
+// Clone returns a deep copy of t with normalized keys, so that changing the copy's
+// destinations leaves t as it was.
+func (t Table) Clone() Table {
+	out := make(Table, len(t))
+	for i, s := range t {
+		s.Key = s.Key.Normalize()
+		s.Destinations = append([]Destination(nil), s.Destinations...)
+		out[i] = s
+	}
+	return out
+}
+
 // DefaultScheduler is used when Service.Scheduler is empty, as in keepalived.
 const DefaultScheduler = "wlc"
 
@@ -224,7 +236,7 @@ func (t Table) Validate() error {
 	seen := make(map[Key]bool, len(t))
 	for i := range t {
 		s := &t[i]
-		k := s.Key.normalize()
+		k := s.Key.Normalize()
 		if k.FWMark == 0 && !k.Addr.IsValid() {
 			return fmt.Errorf("virtual service %d: no address and no fwmark", i)
 		}

@@ -214,7 +214,7 @@ func (c *genlConn) dump(fn func(data []byte) error) error {
 func (c *genlConn) servicesOf(keys []Key) (Table, error) {
 	want := make(map[Key]bool, len(keys))
 	for _, k := range keys {
-		want[k.normalize()] = true
+		want[k.Normalize()] = true
 	}
 	c.seq++
 	c.m.b = c.m.b[:0]
@@ -225,7 +225,7 @@ func (c *genlConn) servicesOf(keys []Key) (Table, error) {
 		if err != nil {
 			return fmt.Errorf("decode IPVS service: %w", err)
 		}
-		if want[s.Key.normalize()] {
+		if want[s.Key.Normalize()] {
 			out = append(out, s)
 		}
 		return nil

@@ -95,7 +95,7 @@ func (r *Reconciler) Adopt(keys []Key) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range keys {
-		r.owned[k.normalize()] = true
+		r.owned[k.Normalize()] = true
 	}
 	r.applied = nil
 }
@@ -136,7 +136,7 @@ func (r *Reconciler) pass(ctx context.Context, desired Table, changesOnly bool) 
 	if err == nil && res.Failed == 0 {
 		r.applied = make(map[Key]*Service, len(desired))
 		for i := range desired {
-			r.applied[desired[i].Key.normalize()] = &desired[i]
+			r.applied[desired[i].Key.Normalize()] = &desired[i]
 		}
 	} else {
 		r.applied = nil
@@ -163,7 +163,7 @@ func (r *Reconciler) changedKeys(desired Table, changesOnly bool) ([]Key, bool) 
 	seen := make(map[Key]bool, len(desired))
 	for i := range desired {
 		want := &desired[i]
-		k := want.Key.normalize()
+		k := want.Key.Normalize()
 		seen[k] = true
 		if had := r.applied[k]; had == nil || len(serviceChanges(want, had)) > 0 || len(diffDests(nil, want, had)) > 0 {
 			keys = append(keys, k)
@@ -192,14 +192,14 @@ func (r *Reconciler) reconcileKeys(ctx context.Context, desired Table, keys []Ke
 	}
 	var sub Table
 	for i := range desired {
-		if k := desired[i].Key.normalize(); in[k] {
+		if k := desired[i].Key.Normalize(); in[k] {
 			sub = append(sub, desired[i])
 			r.owned[k] = true
 		}
 	}
 	res, failed, err := r.apply(ctx, DiffOwned(sub, current, r.owned))
 	for i, op := range res.Ops {
-		if k := op.Service.Key.normalize(); op.Kind == DelService && !failed[i] && in[k] {
+		if k := op.Service.Key.Normalize(); op.Kind == DelService && !failed[i] && in[k] {
 			delete(r.owned, k)
 		}
 	}
@@ -215,17 +215,17 @@ func (r *Reconciler) reconcile(ctx context.Context, desired Table) (Result, erro
 	// Own every desired key before applying, so that a partly failed add is still
 	// removed once it leaves the desired table.
 	for i := range desired {
-		r.owned[desired[i].Key.normalize()] = true
+		r.owned[desired[i].Key.Normalize()] = true
 	}
 	res, failed, err := r.apply(ctx, ops)
 	// Disown what is deleted or no longer desired and no longer in the kernel.
 	want := make(map[Key]bool, len(desired))
 	for i := range desired {
-		want[desired[i].Key.normalize()] = true
+		want[desired[i].Key.Normalize()] = true
 	}
 	inKernel := make(map[Key]bool, len(current))
 	for i := range current {
-		inKernel[current[i].Key.normalize()] = true
+		inKernel[current[i].Key.Normalize()] = true
 	}
 	for k := range r.owned {
 		if !want[k] && !inKernel[k] {
@@ -233,8 +233,8 @@ func (r *Reconciler) reconcile(ctx context.Context, desired Table) (Result, erro
 		}
 	}
 	for i, op := range res.Ops {
-		if op.Kind == DelService && !failed[i] && !want[op.Service.Key.normalize()] {
-			delete(r.owned, op.Service.Key.normalize())
+		if op.Kind == DelService && !failed[i] && !want[op.Service.Key.Normalize()] {
+			delete(r.owned, op.Service.Key.Normalize())
 		}
 	}
 	return res, err
@@ -286,7 +286,7 @@ func (r *Reconciler) RemoveOwned(ctx context.Context) (Result, error) {
 	res, failed, err := r.apply(ctx, ops)
 	for i, op := range res.Ops {
 		if !failed[i] {
-			delete(r.owned, op.Service.Key.normalize())
+			delete(r.owned, op.Service.Key.Normalize())
 			r.log.Info("IPVS service removed on stop", "op", op.String())
 		}
 	}

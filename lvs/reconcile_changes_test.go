@@ -1,4 +1,4 @@
-package lvs
+package lvs_test
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/lvs/lvstest"
 )
 
 // TestReconcileChangesReadsOnlyChangedServices: after a whole pass, a desired table that
@@ -14,9 +17,9 @@ import (
 // only; drift in another service waits for the next whole pass, which repairs it.
 func TestReconcileChangesReadsOnlyChangedServices(t *testing.T) {
 	ctx := context.Background()
-	table := SyntheticTable(40, 200)
-	k := NewFakeKernel(nil)
-	r := NewReconciler(k, nil)
+	table := lvs.SyntheticTable(40, 200)
+	k := lvstest.NewKernel(nil)
+	r := lvs.NewReconciler(k, nil)
 	if _, err := r.Reconcile(ctx, table); err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +29,7 @@ func TestReconcileChangesReadsOnlyChangedServices(t *testing.T) {
 	k.Set(cur)
 	k.Reset()
 
-	next := SyntheticTable(40, 200)
+	next := lvs.SyntheticTable(40, 200)
 	next[7].Destinations[0].Weight++
 	removed := next[9]
 	next = append(next[:9], next[10:]...)
@@ -55,16 +58,16 @@ func TestReconcileChangesReadsOnlyChangedServices(t *testing.T) {
 // unknown, so the next ReconcileChanges is a whole pass.
 func TestReconcileChangesAfterFailureReadsAll(t *testing.T) {
 	ctx := context.Background()
-	k := NewFakeKernel(nil)
+	k := lvstest.NewKernel(nil)
 	fail := true
-	k.FailOn = func(op Op) error {
-		if fail && op.Kind == AddDest {
+	k.FailOn = func(op lvs.Op) error {
+		if fail && op.Kind == lvs.AddDest {
 			return syscall.ENOMEM
 		}
 		return nil
 	}
-	r := NewReconciler(k, nil)
-	table := SyntheticTable(5, 10)
+	r := lvs.NewReconciler(k, nil)
+	table := lvs.SyntheticTable(5, 10)
 	if _, err := r.Reconcile(ctx, table); err == nil {
 		t.Fatal("want the failures")
 	}
@@ -80,10 +83,10 @@ func TestReconcileChangesAfterFailureReadsAll(t *testing.T) {
 func TestSetIntervalTakesEffect(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	k := NewFakeKernel(nil)
-	r := NewReconciler(k, nil)
-	updates := make(chan Table, 1)
-	table := SyntheticTable(2, 4)
+	k := lvstest.NewKernel(nil)
+	r := lvs.NewReconciler(k, nil)
+	updates := make(chan lvs.Table, 1)
+	table := lvs.SyntheticTable(2, 4)
 	updates <- table
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx, updates, time.Hour) }()
@@ -92,7 +95,7 @@ func TestSetIntervalTakesEffect(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			cur, _ := k.Services()
-			if len(Diff(table, cur)) == 0 {
+			if len(lvs.Diff(table, cur)) == 0 {
 				return
 			}
 			if time.Now().After(deadline) {

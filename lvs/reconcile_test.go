@@ -1,4 +1,4 @@
-package lvs
+package lvs_test
 
 import (
 	"bytes"
@@ -7,29 +7,33 @@ import (
 	"log/slog"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/lvs/lvstest"
 )
 
 func TestReconcileAdoptsIdenticalState(t *testing.T) {
-	desired := Table{web(rs(rip2, 1), rs(rip3, 2))}
-	k := NewFakeKernel(Table{web(
-		Destination{Addr: rip3, Port: 80, Weight: 2, Forward: DR, ActiveConns: 4},
-		Destination{Addr: rip2, Port: 80, Weight: 1, Forward: DR, ActiveConns: 9})})
-	r := NewReconciler(k, nil)
+	desired := lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1), lvs.RS(lvs.RIP3, 2))}
+	k := lvstest.NewKernel(lvs.Table{lvs.Web(
+		lvs.Destination{Addr: lvs.RIP3, Port: 80, Weight: 2, Forward: lvs.DR, ActiveConns: 4},
+		lvs.Destination{Addr: lvs.RIP2, Port: 80, Weight: 1, Forward: lvs.DR, ActiveConns: 9})})
+	r := lvs.NewReconciler(k, nil)
 	res, err := r.Reconcile(context.Background(), desired)
 	if err != nil || len(res.Ops) != 0 || len(k.Applied) != 0 {
-		t.Fatalf("restart over identical state: ops %v, err %v", opStrings(res.Ops), err)
+		t.Fatalf("restart over identical state: ops %v, err %v", lvs.OpStrings(res.Ops), err)
 	}
 }
 
 func TestReconcileEditKeepsConnections(t *testing.T) {
-	k := NewFakeKernel(Table{web(Destination{Addr: rip2, Port: 80, Weight: 1, Forward: DR, ActiveConns: 9})})
-	r := NewReconciler(k, nil)
-	if _, err := r.Reconcile(context.Background(), Table{web(rs(rip2, 3))}); err != nil {
+	k := lvstest.NewKernel(lvs.Table{lvs.Web(lvs.Destination{Addr: lvs.RIP2, Port: 80, Weight: 1, Forward: lvs.DR, ActiveConns: 9})})
+	r := lvs.NewReconciler(k, nil)
+	if _, err := r.Reconcile(context.Background(), lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 3))}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"edit real server 10.0.0.1:80 TCP -> 10.0.0.2:80: weight 1 -> 3"}
@@ -46,24 +50,24 @@ func TestReconcileEditKeepsConnections(t *testing.T) {
 }
 
 func TestReconcileOwnership(t *testing.T) {
-	foreign := Service{Key: AddrKey(TCP, netip.MustParseAddr("192.0.2.1"), 80), Scheduler: "rr",
-		Destinations: []Destination{rs(netip.MustParseAddr("192.0.2.2"), 1)}}
-	k := NewFakeKernel(Table{foreign})
-	r := NewReconciler(k, nil)
+	foreign := lvs.Service{Key: lvs.AddrKey(lvs.TCP, netip.MustParseAddr("192.0.2.1"), 80), Scheduler: "rr",
+		Destinations: []lvs.Destination{lvs.RS(netip.MustParseAddr("192.0.2.2"), 1)}}
+	k := lvstest.NewKernel(lvs.Table{foreign})
+	r := lvs.NewReconciler(k, nil)
 	ctx := context.Background()
-	api := Service{Key: AddrKey(TCP, vip, 443), Scheduler: "rr", Destinations: []Destination{rs(rip2, 1)}}
-	if _, err := r.Reconcile(ctx, Table{web(rs(rip2, 1)), api}); err != nil {
+	api := lvs.Service{Key: lvs.AddrKey(lvs.TCP, lvs.VIP, 443), Scheduler: "rr", Destinations: []lvs.Destination{lvs.RS(lvs.RIP2, 1)}}
+	if _, err := r.Reconcile(ctx, lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1)), api}); err != nil {
 		t.Fatal(err)
 	}
 	// api leaves the desired table: deleted; the foreign service stays.
 	k.Reset()
-	if _, err := r.Reconcile(ctx, Table{web(rs(rip2, 1))}); err != nil {
+	if _, err := r.Reconcile(ctx, lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1))}); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"delete service 10.0.0.1:443 TCP"}; !reflect.DeepEqual(k.Applied, want) {
 		t.Fatalf("applied %q, want %q", k.Applied, want)
 	}
-	if got := r.Owned(); len(got) != 1 || got[0] != web().Key {
+	if got := r.Owned(); len(got) != 1 || got[0] != lvs.Web().Key {
 		t.Fatalf("owned %v", got)
 	}
 	// Someone edits the foreign service: not ours, untouched.
@@ -73,8 +77,8 @@ func TestReconcileOwnership(t *testing.T) {
 	cur, _ := k.Services()
 	cur[0] = f2
 	k.Set(cur)
-	if res, err := r.Reconcile(ctx, Table{web(rs(rip2, 1))}); err != nil || len(res.Ops) != 0 {
-		t.Fatalf("foreign edit caused ops %v, err %v", opStrings(res.Ops), err)
+	if res, err := r.Reconcile(ctx, lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1))}); err != nil || len(res.Ops) != 0 {
+		t.Fatalf("foreign edit caused ops %v, err %v", lvs.OpStrings(res.Ops), err)
 	}
 	// Stop: RemoveOwned deletes ours only.
 	if _, err := r.RemoveOwned(ctx); err != nil {
@@ -90,28 +94,29 @@ func TestReconcileOwnership(t *testing.T) {
 }
 
 func TestReconcileRepairsDrift(t *testing.T) {
-	k := NewFakeKernel(nil)
-	r := NewReconciler(k, nil)
+	k := lvstest.NewKernel(nil)
+	r := lvs.NewReconciler(k, nil)
 	ctx := context.Background()
-	desired := Table{web(rs(rip2, 1), rs(rip3, 1))}
+	desired := lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1), lvs.RS(lvs.RIP3, 1))}
 	if _, err := r.Reconcile(ctx, desired); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name  string
-		drift func(Table) Table
+		drift func(lvs.Table) lvs.Table
 		want  []string
 	}{
-		{"ipvsadm -C", func(Table) Table { return nil }, []string{
+		{"ipvsadm -C", func(lvs.Table) lvs.Table { return nil }, []string{
 			"add service 10.0.0.1:80 TCP scheduler rr",
 			"add real server 10.0.0.1:80 TCP -> 10.0.0.2:80 DR weight 1",
 			"add real server 10.0.0.1:80 TCP -> 10.0.0.3:80 DR weight 1",
 		}},
-		{"deleted real server", func(t Table) Table { t[0].Destinations = t[0].Destinations[1:]; return t }, []string{
+		{"deleted real server", func(t lvs.Table) lvs.Table { t[0].Destinations = t[0].Destinations[1:]; return t }, []string{
 			"add real server 10.0.0.1:80 TCP -> 10.0.0.2:80 DR weight 1",
 		}},
-		{"changed weight", func(t Table) Table {
-			t[0].Destinations[findDest(t[0].Destinations, DestKey{rip2, 80})].Weight = 7
+		{"changed weight", func(t lvs.Table) lvs.Table {
+			i := slices.IndexFunc(t[0].Destinations, func(d lvs.Destination) bool { return d.Addr == lvs.RIP2 })
+			t[0].Destinations[i].Weight = 7
 			return t
 		}, []string{
 			"edit real server 10.0.0.1:80 TCP -> 10.0.0.2:80: weight 7 -> 1",
@@ -130,16 +135,16 @@ func TestReconcileRepairsDrift(t *testing.T) {
 }
 
 func TestReconcileContinuesAfterFailure(t *testing.T) {
-	k := NewFakeKernel(nil)
-	k.FailOn = func(op Op) error {
-		if op.Kind == AddService && op.Service.Scheduler == "bogus" {
+	k := lvstest.NewKernel(nil)
+	k.FailOn = func(op lvs.Op) error {
+		if op.Kind == lvs.AddService && op.Service.Scheduler == "bogus" {
 			return syscall.ENOENT
 		}
 		return nil
 	}
-	r := NewReconciler(k, nil)
-	bad := Service{Key: AddrKey(TCP, vip, 8080), Scheduler: "bogus", Destinations: []Destination{rs(rip2, 1)}}
-	res, err := r.Reconcile(context.Background(), Table{bad, web(rs(rip2, 1))})
+	r := lvs.NewReconciler(k, nil)
+	bad := lvs.Service{Key: lvs.AddrKey(lvs.TCP, lvs.VIP, 8080), Scheduler: "bogus", Destinations: []lvs.Destination{lvs.RS(lvs.RIP2, 1)}}
+	res, err := r.Reconcile(context.Background(), lvs.Table{bad, lvs.Web(lvs.RS(lvs.RIP2, 1))})
 	if err == nil || !errors.Is(err, syscall.ENOENT) || !strings.Contains(err.Error(), "add service 10.0.0.1:8080 TCP") {
 		t.Fatalf("want the failed add in the error, got %v", err)
 	}
@@ -152,9 +157,9 @@ func TestReconcileContinuesAfterFailure(t *testing.T) {
 }
 
 func TestReconcileRefusesInvalidTable(t *testing.T) {
-	k := NewFakeKernel(nil)
-	r := NewReconciler(k, nil)
-	if _, err := r.Reconcile(context.Background(), Table{web(), web()}); err == nil {
+	k := lvstest.NewKernel(nil)
+	r := lvs.NewReconciler(k, nil)
+	if _, err := r.Reconcile(context.Background(), lvs.Table{lvs.Web(), lvs.Web()}); err == nil {
 		t.Fatal("duplicate services accepted")
 	}
 	if len(k.Applied) != 0 {
@@ -192,18 +197,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestRun(t *testing.T) {
-	k := NewFakeKernel(nil)
+	k := lvstest.NewKernel(nil)
 	var logs syncBuffer
-	r := NewReconciler(k, slog.New(slog.NewTextHandler(&logs, nil)))
+	r := lvs.NewReconciler(k, slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
-	updates := make(chan Table)
+	updates := make(chan lvs.Table)
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx, updates, 20*time.Millisecond) }()
 
-	updates <- Table{web(rs(rip2, 1))}
+	updates <- lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1))}
 	waitFor(t, "first table applied", func() bool { s, _ := k.Services(); return len(s) == 1 })
 
-	updates <- Table{web(rs(rip2, 4))}
+	updates <- lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 4))}
 	waitFor(t, "weight edit", func() bool { s, _ := k.Services(); return s[0].Destinations[0].Weight == 4 })
 
 	// Drift: someone flushes IPVS; the periodic check repairs it and says what differed.
@@ -225,11 +230,11 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunStopsWhenUpdatesClose(t *testing.T) {
-	k := NewFakeKernel(nil)
-	r := NewReconciler(k, nil)
-	updates := make(chan Table, 2)
-	updates <- Table{web(rs(rip2, 1))}
-	updates <- Table{web(rs(rip2, 2))}
+	k := lvstest.NewKernel(nil)
+	r := lvs.NewReconciler(k, nil)
+	updates := make(chan lvs.Table, 2)
+	updates <- lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1))}
+	updates <- lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 2))}
 	close(updates)
 	if err := r.Run(context.Background(), updates, time.Hour); err != nil {
 		t.Fatal(err)
@@ -243,11 +248,11 @@ func TestRunStopsWhenUpdatesClose(t *testing.T) {
 // A restarted daemon that persisted Owned removes a service dropped from its config
 // while it was down.
 func TestAdoptPersistedOwnership(t *testing.T) {
-	old := Service{Key: AddrKey(TCP, vip, 443), Scheduler: "rr"}
-	k := NewFakeKernel(Table{web(rs(rip2, 1)), old})
-	r := NewReconciler(k, nil)
-	r.Adopt([]Key{old.Key, web().Key})
-	if _, err := r.Reconcile(context.Background(), Table{web(rs(rip2, 1))}); err != nil {
+	old := lvs.Service{Key: lvs.AddrKey(lvs.TCP, lvs.VIP, 443), Scheduler: "rr"}
+	k := lvstest.NewKernel(lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1)), old})
+	r := lvs.NewReconciler(k, nil)
+	r.Adopt([]lvs.Key{old.Key, lvs.Web().Key})
+	if _, err := r.Reconcile(context.Background(), lvs.Table{lvs.Web(lvs.RS(lvs.RIP2, 1))}); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"delete service 10.0.0.1:443 TCP"}; !reflect.DeepEqual(k.Applied, want) {

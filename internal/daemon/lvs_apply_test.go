@@ -8,6 +8,7 @@ import (
 
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/lvs/lvstest"
 )
 
 // TestLVSReloadEditsInPlace: a reload changing a service's scheduler, persistence and a
@@ -31,7 +32,7 @@ virtual_server "10.0.0.1:80" {
 		return cfg
 	}
 	old, cfg := parse(before), parse(after)
-	kernel := lvs.NewFakeKernel(nil)
+	kernel := lvstest.NewKernel(nil)
 	st := newLVSState(old, lvs.NewReconciler(kernel, nil))
 	runHealth(t, st, old.VirtualServers, st.onChange)
 	health, ctx := st.health, context.Background()

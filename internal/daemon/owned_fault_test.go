@@ -12,6 +12,7 @@ import (
 
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/lvs/lvstest"
 )
 
 // logWatch records whether a log line containing want was written (slog's text handler
@@ -44,7 +45,7 @@ virtual_server "192.0.2.1:80" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kernel := lvs.NewFakeKernel(nil)
+	kernel := lvstest.NewKernel(nil)
 	s := newLVSState(cfg, lvs.NewReconciler(kernel, nil))
 	s.push()
 	logs := &logWatch{want: "remember owned IPVS services"}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/lvs/lvstest"
 )
 
 func TestOwnedRoundTrip(t *testing.T) {
@@ -50,7 +51,7 @@ func TestRestartRemovesDroppedService(t *testing.T) {
 	dir := t.TempDir()
 	old := lvs.Service{Key: lvs.AddrKey(lvs.TCP, netip.MustParseAddr("10.0.0.2"), 80), Scheduler: "rr"}
 	foreign := lvs.Service{Key: lvs.AddrKey(lvs.TCP, netip.MustParseAddr("10.0.0.3"), 80), Scheduler: "rr"}
-	kernel := lvs.NewFakeKernel(lvs.Table{old, foreign})
+	kernel := lvstest.NewKernel(lvs.Table{old, foreign})
 	cfg := &config.Config{Global: config.Global{ControlSocket: filepath.Join(dir, "lvsd.sock")}}
 	if err := saveOwned(ownedPath(cfg.Global.ControlSocket), []lvs.Key{old.Key}); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/internal/config"
 	"github.com/lvsd/lvsd/lvs"
+	"github.com/lvsd/lvsd/lvs/lvstest"
 )
 
 // syntheticDaemon returns a daemon serving the status of lvs.SyntheticTable(services, dests)
@@ -46,7 +47,7 @@ func syntheticDaemon(tb testing.TB, services, dests int) (*Daemon, lvs.Table) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st := newLVSState(cfg, lvs.NewReconciler(lvs.NewFakeKernel(table), nil))
+	st := newLVSState(cfg, lvs.NewReconciler(lvstest.NewKernel(table), nil))
 	reported := make(chan struct{}, services)
 	onChange := func(id string, d []healthcheck.Dest) {
 		st.onChange(id, d)
